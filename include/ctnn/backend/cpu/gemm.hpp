@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file gemm.hpp  Packed, cache-blocked GEMM on xsimd batches (micro-kernel -> packing -> blocking
+/// -> threading), for any strides, so A·B, Aᵀ·B and A·Bᵀ need no materialised transpose.
+#include <algorithm>
+#include <cstddef>
+#include <xsimd/xsimd.hpp>
+
+#include "../../core/aligned.hpp"
+#include "thread_pool.hpp"
+
+namespace ctnn::backend::cpu {
+
+/// A strided read-only matrix operand: element (r, c) is `data[r * row_stride + c * col_stride]`.
+template <class T>
+struct strided {
+    const T* data;
+    std::ptrdiff_t row_stride;
+    std::ptrdiff_t col_stride;
+    T operator()(std::size_t r, std::size_t c) const noexcept {
+        return data[std::ptrdiff_t(r) * row_stride + std::ptrdiff_t(c) * col_stride];
+    }
+};
+
+namespace detail {
+
+template <class T>
+struct gemm_tiles {
+    using batch = xsimd::batch<T>;
+    static constexpr std::size_t W = batch::size;
+    static constexpr std::size_t NV = 2;       // vectors per micro-tile row
+    static constexpr std::size_t NR = NV * W;  // micro-tile columns
+    static constexpr std::size_t MR = 6;       // micro-tile rows (12 accumulators)
+    static constexpr std::size_t KC = 256;
+    static constexpr std::size_t MC = 96;
+    static constexpr std::size_t NC = 4 * NR * 16;
+};
+
+/// Packing buffers, one set per thread, grown during warm-up and then reused.
+template <class T>
+struct gemm_scratch {
+    aligned_buffer<T> a, b;
+    static gemm_scratch& local() {
+        static thread_local gemm_scratch s;
+        return s;
+    }
+    T* get(aligned_buffer<T>& buf, std::size_t n) {
+        if (buf.size() < n) buf.resize(n);
+        return buf.data();
+    }
+};
+
+/// Packs rows [i0, i0+mc) x cols [k0, k0+kc) of A into MR-row slivers, k-major, zero padded.
+template <class T>
+void pack_a(strided<T> A, std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, T* out) noexcept {
+    constexpr std::size_t MR = gemm_tiles<T>::MR;
+    for (std::size_t ir = 0; ir < mc; ir += MR) {
+        const std::size_t mr = std::min(MR, mc - ir);
+        for (std::size_t k = 0; k < kc; ++k) {
+            const T* src = A.data + std::ptrdiff_t(i0 + ir) * A.row_stride + std::ptrdiff_t(k0 + k) * A.col_stride;
+            std::size_t i = 0;
+            for (; i < mr; ++i) out[i] = src[std::ptrdiff_t(i) * A.row_stride];
+            for (; i < MR; ++i) out[i] = T(0);
+            out += MR;
+        }
+    }
+}
+
+/// Packs rows [k0, k0+kc) x cols [j0, j0+nc) of B into NR-column slivers, k-major, zero padded.
+template <class T>
+void pack_b(strided<T> B, std::size_t k0, std::size_t kc, std::size_t j0, std::size_t nc, T* out) noexcept {
+    constexpr std::size_t NR = gemm_tiles<T>::NR;
+    for (std::size_t jr = 0; jr < nc; jr += NR) {
+        const std::size_t nr = std::min(NR, nc - jr);
+        for (std::size_t k = 0; k < kc; ++k) {
+            const T* src = B.data + std::ptrdiff_t(k0 + k) * B.row_stride + std::ptrdiff_t(j0 + jr) * B.col_stride;
+            std::size_t j = 0;
+            if (B.col_stride == 1)
+                for (; j < nr; ++j) out[j] = src[j];
+            else
+                for (; j < nr; ++j) out[j] = src[std::ptrdiff_t(j) * B.col_stride];
+            for (; j < NR; ++j) out[j] = T(0);
+            out += NR;
+        }
+    }
+}
+
+/// C[0:mr, 0:nr] = alpha * Apanel·Bpanel + beta * C (beta == 0 never reads C).
+template <class T>
+void micro_kernel(std::size_t kc, const T* a, const T* b, T alpha, T beta, T* c, std::size_t ldc, std::size_t mr,
+                  std::size_t nr) noexcept {
+    using tiles = gemm_tiles<T>;
+    using batch = typename tiles::batch;
+    constexpr std::size_t MR = tiles::MR, W = tiles::W, NR = tiles::NR;
+    batch acc[MR][2];
+    for (std::size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = batch(T(0));
+    for (std::size_t k = 0; k < kc; ++k) {
+        const batch b0 = batch::load_aligned(b + k * NR);
+        const batch b1 = batch::load_aligned(b + k * NR + W);
+        const T* ak = a + k * MR;
+        for (std::size_t i = 0; i < MR; ++i) {
+            const batch ai(ak[i]);
+            acc[i][0] = xsimd::fma(ai, b0, acc[i][0]);
+            acc[i][1] = xsimd::fma(ai, b1, acc[i][1]);
+        }
+    }
+    const batch va(alpha), vb(beta);
+    if (mr == MR && nr == NR) {
+        for (std::size_t i = 0; i < MR; ++i) {
+            T* ci = c + i * ldc;
+            for (std::size_t v = 0; v < 2; ++v) {
+                batch r = acc[i][v] * va;
+                if (beta != T(0)) r = xsimd::fma(vb, batch::load_unaligned(ci + v * W), r);
+                r.store_unaligned(ci + v * W);
+            }
+        }
+        return;
+    }
+    alignas(buffer_alignment) T tile[MR * NR];
+    for (std::size_t i = 0; i < MR; ++i)
+        for (std::size_t v = 0; v < 2; ++v) (acc[i][v] * va).store_aligned(tile + i * NR + v * W);
+    for (std::size_t i = 0; i < mr; ++i)
+        for (std::size_t j = 0; j < nr; ++j) {
+            T& dst = c[i * ldc + j];
+            dst = beta == T(0) ? tile[i * NR + j] : tile[i * NR + j] + beta * dst;
+        }
+}
+
+/// Single-threaded blocked GEMM on columns [j_begin, j_end) of C.
+template <class T>
+void gemm_block(std::size_t M, std::size_t j_begin, std::size_t j_end, std::size_t K, T alpha, strided<T> A, strided<T> B,
+                T beta, T* C, std::size_t ldc) {
+    using tiles = gemm_tiles<T>;
+    constexpr std::size_t MR = tiles::MR, NR = tiles::NR, KC = tiles::KC, MC = tiles::MC, NC = tiles::NC;
+    auto& s = gemm_scratch<T>::local();
+    T* bp = s.get(s.b, KC * NC);
+    T* ap = s.get(s.a, KC * MC);
+    for (std::size_t jc = j_begin; jc < j_end; jc += NC) {
+        const std::size_t nc = std::min(NC, j_end - jc);
+        for (std::size_t pc = 0; pc < K; pc += KC) {
+            const std::size_t kc = std::min(KC, K - pc);
+            const T b_eff = pc == 0 ? beta : T(1);
+            pack_b(B, pc, kc, jc, nc, bp);
+            for (std::size_t ic = 0; ic < M; ic += MC) {
+                const std::size_t mc = std::min(MC, M - ic);
+                pack_a(A, ic, mc, pc, kc, ap);
+                for (std::size_t jr = 0; jr < nc; jr += NR)
+                    for (std::size_t ir = 0; ir < mc; ir += MR)
+                        micro_kernel<T>(kc, ap + ir * kc, bp + jr * kc, alpha, b_eff, C + (ic + ir) * ldc + jc + jr, ldc,
+                                        std::min(MR, mc - ir), std::min(NR, nc - jr));
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+/// C[M, N] (row-major, leading dimension ldc) = alpha * A·B + beta * C, with A an M×K and B a K×N
+/// strided operand. `beta == 0` never reads C (it may hold NaN). C must not alias A or B.
+/// Columns of C are split among the pool's threads in fixed NR-multiples; every element is computed by
+/// one thread in the same k order, so the result does not depend on the thread count.
+template <class T>
+void gemm(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C,
+          std::size_t ldc, thread_pool& pool = default_pool()) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        for (std::size_t i = 0; i < M; ++i)
+            for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+        return;
+    }
+    constexpr std::size_t NR = detail::gemm_tiles<T>::NR;
+    const std::size_t work = M * N * K;
+    std::size_t parts = std::min(pool.size(), (N + NR - 1) / NR);
+    if (work < (std::size_t(1) << 18)) parts = 1;
+    if (parts <= 1) {
+        detail::gemm_block(M, 0, N, K, alpha, A, B, beta, C, ldc);
+        return;
+    }
+    const std::size_t slivers = (N + NR - 1) / NR;
+    pool.run(parts, [&](std::size_t p) {
+        const std::size_t s0 = slivers * p / parts, s1 = slivers * (p + 1) / parts;
+        const std::size_t j0 = s0 * NR, j1 = std::min(N, s1 * NR);
+        if (j0 < j1) detail::gemm_block(M, j0, j1, K, alpha, A, B, beta, C, ldc);
+    });
+}
+
+/// Row-major convenience forms. `a` is M×K (or K×M when trans_a), `b` is K×N (or N×K when trans_b).
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    const strided<T> A = trans_a ? strided<T>{a, 1, std::ptrdiff_t(lda)} : strided<T>{a, std::ptrdiff_t(lda), 1};
+    const strided<T> B = trans_b ? strided<T>{b, 1, std::ptrdiff_t(ldb)} : strided<T>{b, std::ptrdiff_t(ldb), 1};
+    gemm(M, N, K, alpha, A, B, beta, c, ldc);
+}
+
+}  // namespace ctnn::backend::cpu

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file thread_pool.hpp  A small persistent thread pool: the only global mutable state in ctnn.
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ctnn {
+
+/// Runs `f(part, parts)` for part = 0..parts-1 on a fixed set of threads; the calling thread runs
+/// part 0. Work is split by the caller, so results depend only on the part count (deterministic).
+/// Calls from several user threads are serialised; a call made from inside a task runs inline.
+class thread_pool {
+public:
+    explicit thread_pool(std::size_t threads = 1) { resize(threads); }
+    ~thread_pool() { stop(); }
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+
+    /// Number of threads used (including the caller).
+    std::size_t size() const noexcept { return m_workers.size() + 1; }
+
+    /// Changes the thread count (>= 1). Not to be called while a parallel_for runs.
+    void resize(std::size_t threads) {
+        stop();
+        threads = std::max<std::size_t>(threads, 1);
+        m_quit = false;
+        for (std::size_t i = 1; i < threads; ++i) m_workers.emplace_back([this, i] { work(i); });
+    }
+
+    /// Runs `f(part)` for every part in [0, parts) with parts <= size(); blocks until all finish.
+    template <class F>
+    void run(std::size_t parts, F&& f) {
+        if (parts <= 1 || m_workers.empty() || t_inside) {
+            for (std::size_t p = 0; p < parts; ++p) f(p);
+            return;
+        }
+        parts = std::min(parts, size());
+        std::unique_lock call(m_call);  // one parallel region at a time
+        auto thunk = [](void* ctx, std::size_t p) { (*static_cast<std::remove_reference_t<F>*>(ctx))(p); };
+        {
+            std::lock_guard lk(m_mutex);
+            m_fn = thunk;
+            m_ctx = &f;
+            m_parts = parts;
+            m_pending = parts - 1;
+            ++m_generation;
+        }
+        m_wake.notify_all();
+        t_inside = true;
+        f(0);
+        t_inside = false;
+        std::unique_lock lk(m_mutex);
+        m_done.wait(lk, [&] { return m_pending == 0; });
+    }
+
+private:
+    void work(std::size_t index) {
+        std::size_t seen = 0;
+        for (;;) {
+            void (*fn)(void*, std::size_t);
+            void* ctx;
+            {
+                std::unique_lock lk(m_mutex);
+                m_wake.wait(lk, [&] { return m_quit || m_generation != seen; });
+                if (m_quit) return;
+                seen = m_generation;
+                if (index >= m_parts) continue;
+                fn = m_fn;
+                ctx = m_ctx;
+            }
+            t_inside = true;
+            fn(ctx, index);
+            t_inside = false;
+            {
+                std::lock_guard lk(m_mutex);
+                if (--m_pending == 0) m_done.notify_one();
+            }
+        }
+    }
+    void stop() {
+        {
+            std::lock_guard lk(m_mutex);
+            m_quit = true;
+        }
+        m_wake.notify_all();
+        for (auto& t : m_workers) t.join();
+        m_workers.clear();
+    }
+
+    std::vector<std::thread> m_workers;
+    std::mutex m_call, m_mutex;
+    std::condition_variable m_wake, m_done;
+    void (*m_fn)(void*, std::size_t) = nullptr;
+    void* m_ctx = nullptr;
+    std::size_t m_parts = 0, m_pending = 0, m_generation = 0;
+    bool m_quit = false;
+    static inline thread_local bool t_inside = false;
+};
+
+namespace detail {
+inline std::size_t default_thread_count() {
+    if (const char* e = std::getenv("CTNN_NUM_THREADS")) {
+        const long v = std::strtol(e, nullptr, 10);
+        if (v > 0 && v <= 1024) return std::size_t(v);
+    }
+    return 1;
+}
+}  // namespace detail
+
+/// The process-wide pool used by ctnn's CPU kernels. Starts with $CTNN_NUM_THREADS threads (or 1).
+inline thread_pool& default_pool() {
+    static thread_pool pool(detail::default_thread_count());
+    return pool;
+}
+/// Sets the number of threads ctnn's CPU kernels use (>= 1).
+inline void set_num_threads(std::size_t n) { default_pool().resize(n); }
+/// The number of threads ctnn's CPU kernels use.
+inline std::size_t num_threads() { return default_pool().size(); }
+
+}  // namespace ctnn

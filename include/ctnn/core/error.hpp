@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file error.hpp  ctnn::error, the one exception type for bad runtime input.
+#include <stdexcept>
+#include <string>
+
+namespace ctnn {
+
+/// Thrown for bad runtime input: corrupt files, wrong names/shapes in weight files, batch larger
+/// than reserved. The message names the file/array/layer and what was expected.
+class error : public std::runtime_error {
+public:
+    explicit error(const std::string& what) : std::runtime_error("ctnn: " + what) {}
+};
+
+namespace detail {
+/// Throws ctnn::error with @p msg when @p ok is false (cold path kept out of line).
+[[gnu::cold, noreturn]] inline void fail(const std::string& msg) { throw error(msg); }
+inline void check(bool ok, const std::string& msg) {
+    if (!ok) [[unlikely]] fail(msg);
+}
+}  // namespace detail
+}  // namespace ctnn

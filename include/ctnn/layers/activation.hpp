@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file activation.hpp  Elementwise activations: relu, leaky_relu<slope>, sigmoid, tanh, identity.
+#include <cstddef>
+#include <cstring>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
+#include <xtensor/xoperation.hpp>
+
+#include "../core/tensor.hpp"
+#include "concepts.hpp"
+
+namespace ctnn {
+
+namespace detail {
+/// An elementwise activation layer: `F::forward(x)` is an xtensor expression of x; `F::backward(x, y, dy)`
+/// gives dx from the input, the output and the upstream gradient.
+template <class F, const char* Name>
+struct elementwise {
+    template <shape_type In, class T>
+    struct bind : parameter_free {
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = In;
+        static constexpr std::string_view name = Name;
+        static constexpr std::size_t cache_size = 0;
+        void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
+        void predict(const T* x, T* y, std::size_t batch) const {
+            const std::size_t n = batch * In::size;
+            auto yv = adapt_flat(y, n);
+            xt::noalias(yv) = F::forward(adapt_flat(x, n));
+        }
+        void backward(const T* x, const T* y, const T* dy, T* dx, std::size_t batch, const T*, bool) const {
+            if (!dx) return;
+            const std::size_t n = batch * In::size;
+            auto dxv = adapt_flat(dx, n);
+            xt::noalias(dxv) = F::backward(adapt_flat(x, n), adapt_flat(y, n), adapt_flat(dy, n));
+        }
+    };
+};
+
+struct relu_fn {
+    static auto forward(const auto& x) { return xt::maximum(x, 0); }
+    static auto backward(const auto& x, const auto&, const auto& dy) { return xt::where(x > 0, dy, 0); }
+};
+template <double Slope>
+struct leaky_relu_fn {
+    static auto forward(const auto& x) { return xt::where(x > 0, x, Slope * x); }
+    static auto backward(const auto& x, const auto&, const auto& dy) { return xt::where(x > 0, dy, Slope * dy); }
+};
+struct sigmoid_fn {
+    static auto forward(const auto& x) { return 1 / (1 + xt::exp(-x)); }
+    static auto backward(const auto&, const auto& y, const auto& dy) { return dy * y * (1 - y); }
+};
+struct tanh_fn {
+    static auto forward(const auto& x) { return xt::tanh(x); }
+    static auto backward(const auto&, const auto& y, const auto& dy) { return dy * (1 - y * y); }
+};
+struct identity_fn {
+    static auto forward(const auto& x) { return x; }
+    static auto backward(const auto&, const auto&, const auto& dy) { return dy; }
+};
+inline constexpr char relu_name[] = "relu";
+inline constexpr char leaky_relu_name[] = "leaky_relu";
+inline constexpr char sigmoid_name[] = "sigmoid";
+inline constexpr char tanh_name[] = "tanh";
+inline constexpr char identity_name[] = "identity";
+}  // namespace detail
+
+/// max(x, 0).
+using relu = detail::elementwise<detail::relu_fn, detail::relu_name>;
+/// x for x > 0, Slope·x otherwise (PyTorch default slope 0.01), e.g. `leaky_relu<0.2>`.
+template <double Slope = 0.01>
+using leaky_relu = detail::elementwise<detail::leaky_relu_fn<Slope>, detail::leaky_relu_name>;
+/// 1 / (1 + exp(-x)).
+using sigmoid = detail::elementwise<detail::sigmoid_fn, detail::sigmoid_name>;
+/// tanh(x). (Named `tanh` inside namespace ctnn; qualify as `ctnn::tanh`.)
+using tanh = detail::elementwise<detail::tanh_fn, detail::tanh_name>;
+/// y = x (a placeholder layer, e.g. for a head that a loss applies its own activation to).
+using identity = detail::elementwise<detail::identity_fn, detail::identity_name>;
+
+}  // namespace ctnn

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file dense.hpp  Fully connected layer y = x·Wᵀ + b on the last dimension (PyTorch nn.Linear).
+#include <cstddef>
+#include <span>
+
+#include "../core/init.hpp"
+#include "../ops/ops.hpp"
+#include "concepts.hpp"
+
+namespace ctnn {
+
+/// How a layer initialises its weights.
+enum class initializer {
+    he,      ///< He/Kaiming uniform, fan_in (ReLU nets); bias zero
+    xavier,  ///< Xavier/Glorot uniform (tanh/sigmoid nets); bias zero
+    torch    ///< PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for weight and bias
+};
+
+/// Dense (fully connected) layer with `N` outputs on the last input dimension.
+/// Parameters: `weight` [N, in] and, if `Bias`, `bias` [N] (PyTorch layout).
+template <std::size_t N, bool Bias = true, initializer Init = initializer::he>
+struct dense {
+    static_assert(N > 0, "ctnn::dense: the output size N must be positive; write dense<N> with N >= 1");
+
+    template <shape_type In, class T>
+    struct bind {
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = with_last_t<In, N>;
+        static constexpr std::string_view name = "dense";
+        static constexpr std::size_t in = last_dim_v<In>;
+        static constexpr std::size_t rows_per_sample = In::size / in;
+        static constexpr std::size_t parameter_count = N * in + (Bias ? N : 0);
+        static constexpr std::size_t cache_size = 0;
+        static constexpr auto parameters() noexcept {
+            if constexpr (Bias)
+                return std::array<param_desc, 2>{param_desc{"weight", {N, in}, 2}, param_desc{"bias", {N}, 1}};
+            else
+                return std::array<param_desc, 1>{param_desc{"weight", {N, in}, 2}};
+        }
+
+        void attach(T* p, T* g) noexcept {
+            m_w = p;
+            m_dw = g;
+            m_b = Bias ? p + N * in : nullptr;
+            m_db = Bias ? g + N * in : nullptr;
+        }
+        void init(rng& g) {
+            std::span<T> w(m_w, N * in);
+            if constexpr (Init == initializer::he) init::he_uniform(w, g, in);
+            else if constexpr (Init == initializer::xavier) init::xavier_uniform(w, g, in, N);
+            else init::fan_in_uniform(w, g, in);
+            if constexpr (Bias) {
+                std::span<T> b(m_b, N);
+                if constexpr (Init == initializer::torch) init::fan_in_uniform(b, g, in);
+                else init::zeros(b);
+            }
+        }
+        void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
+        void predict(const T* x, T* y, std::size_t batch) const {
+            const std::size_t rows = batch * rows_per_sample;
+            ops::gemm<cpu>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N);
+            if constexpr (Bias) ops::add_row_vector<cpu>(y, m_b, rows, N);
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
+            const std::size_t rows = batch * rows_per_sample;
+            if (param_grads) {
+                ops::gemm<cpu>(true, false, N, in, rows, T(1), dy, N, x, in, T(1), m_dw, in);
+                if constexpr (Bias) ops::accumulate_column_sums<cpu>(m_db, dy, rows, N);
+            }
+            if (dx) ops::gemm<cpu>(false, false, rows, in, N, T(1), dy, N, m_w, in, T(0), dx, in);
+        }
+
+    private:
+        T* m_w = nullptr;
+        T* m_dw = nullptr;
+        T* m_b = nullptr;
+        T* m_db = nullptr;
+    };
+};
+
+}  // namespace ctnn

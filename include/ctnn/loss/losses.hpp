@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file losses.hpp  Losses with mean reduction. Each call returns the loss and writes dL/d(input)
+/// into a caller buffer (usually `ctx.output_gradient()`), so a training step allocates nothing.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+
+namespace ctnn::loss {
+
+namespace detail {
+template <class Y, class Tg, class G>
+void check_sizes(const char* loss, const Y& y, std::size_t target_size, const G& g) {
+    ctnn::detail::check(y.size() == target_size, std::string(loss) + ": prediction has " + std::to_string(y.size()) +
+                                                     " elements but the target has " + std::to_string(target_size));
+    ctnn::detail::check(g.size() == y.size(), std::string(loss) + ": gradient buffer has " + std::to_string(g.size()) +
+                                                  " elements, expected " + std::to_string(y.size()));
+}
+}  // namespace detail
+
+/// Mean squared error: mean over all elements of (y - t)². Gradient 2(y - t)/n.
+struct mse {
+    static constexpr const char* name = "mse";
+    template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
+    auto operator()(const Y& y, const Tg& t, G&& dy) const {
+        using T = std::remove_cvref_t<decltype(*y.data())>;
+        detail::check_sizes<Y, Tg>(name, y, t.size(), dy);
+        const std::size_t n = y.size();
+        const T* yp = y.data();
+        const auto* tp = t.data();
+        T* g = dy.data();
+        T sum = 0;
+        const T scale = T(2) / T(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const T d = yp[i] - T(tp[i]);
+            sum += d * d;
+            g[i] = scale * d;
+        }
+        return sum / T(n);
+    }
+};
+
+/// Binary cross-entropy on probabilities in [0, 1] (after a sigmoid layer); logs clamped at -100 as
+/// PyTorch's nn.BCELoss does. Prefer `bce_with_logits` for training.
+struct bce {
+    static constexpr const char* name = "bce";
+    template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
+    auto operator()(const Y& y, const Tg& t, G&& dy) const {
+        using T = std::remove_cvref_t<decltype(*y.data())>;
+        detail::check_sizes<Y, Tg>(name, y, t.size(), dy);
+        const std::size_t n = y.size();
+        const T* p = y.data();
+        const auto* tp = t.data();
+        T* g = dy.data();
+        T sum = 0;
+        const T eps = T(1e-12);
+        for (std::size_t i = 0; i < n; ++i) {
+            const T ti = T(tp[i]);
+            const T lp = std::max(std::log(p[i]), T(-100)), lq = std::max(std::log(T(1) - p[i]), T(-100));
+            sum -= ti * lp + (T(1) - ti) * lq;
+            g[i] = (p[i] - ti) / (std::max(p[i] * (T(1) - p[i]), eps) * T(n));
+        }
+        return sum / T(n);
+    }
+};
+
+/// Binary cross-entropy on logits z (fused sigmoid, stable): mean of max(z,0) - z·t + log(1 + e^-|z|).
+/// Gradient (sigmoid(z) - t)/n.
+struct bce_with_logits {
+    static constexpr const char* name = "bce_with_logits";
+    template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
+    auto operator()(const Y& y, const Tg& t, G&& dy) const {
+        using T = std::remove_cvref_t<decltype(*y.data())>;
+        detail::check_sizes<Y, Tg>(name, y, t.size(), dy);
+        const std::size_t n = y.size();
+        const T* z = y.data();
+        const auto* tp = t.data();
+        T* g = dy.data();
+        T sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const T ti = T(tp[i]);
+            sum += std::max(z[i], T(0)) - z[i] * ti + std::log1p(std::exp(-std::abs(z[i])));
+            const T s = z[i] >= 0 ? T(1) / (T(1) + std::exp(-z[i])) : std::exp(z[i]) / (T(1) + std::exp(z[i]));
+            g[i] = (s - ti) / T(n);
+        }
+        return sum / T(n);
+    }
+};
+
+/// Cross-entropy on logits [batch, classes] with integer labels [batch] (fused log-softmax + NLL, as
+/// PyTorch's nn.CrossEntropyLoss). Mean over the batch. Gradient (softmax(z) - onehot)/batch.
+/// Throws ctnn::error for a label outside [0, classes).
+struct cross_entropy {
+    static constexpr const char* name = "cross_entropy";
+    template <contiguous_tensor Y, contiguous_tensor L, contiguous_tensor G>
+    auto operator()(const Y& y, const L& labels, G&& dy) const {
+        using T = std::remove_cvref_t<decltype(*y.data())>;
+        const std::size_t batch = labels.size();
+        ctnn::detail::check(batch > 0 && y.size() % batch == 0,
+                            std::string(name) + ": logits have " + std::to_string(y.size()) +
+                                " elements, not a multiple of the " + std::to_string(batch) + " labels");
+        ctnn::detail::check(dy.size() == y.size(), std::string(name) + ": gradient buffer has " +
+                                                       std::to_string(dy.size()) + " elements, expected " +
+                                                       std::to_string(y.size()));
+        const std::size_t k = y.size() / batch;
+        const T* z = y.data();
+        const auto* lab = labels.data();
+        T* g = dy.data();
+        T sum = 0;
+        const T inv_b = T(1) / T(batch);
+        for (std::size_t b = 0; b < batch; ++b) {
+            const long long c = static_cast<long long>(lab[b]);
+            if (c < 0 || std::size_t(c) >= k) [[unlikely]]
+                ctnn::detail::fail(std::string(name) + ": label " + std::to_string(c) + " at index " + std::to_string(b) +
+                                   " is outside [0, " + std::to_string(k) + ")");
+            const T* zb = z + b * k;
+            T* gb = g + b * k;
+            const T m = *std::max_element(zb, zb + k);
+            T s = 0;
+            for (std::size_t j = 0; j < k; ++j) s += (gb[j] = std::exp(zb[j] - m));
+            const T lse = m + std::log(s);
+            sum += lse - zb[c];
+            const T inv_s = inv_b / s;
+            for (std::size_t j = 0; j < k; ++j) gb[j] *= inv_s;
+            gb[c] -= inv_b;
+        }
+        return sum * inv_b;
+    }
+};
+
+}  // namespace ctnn::loss

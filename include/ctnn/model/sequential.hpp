@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file sequential.hpp  `sequential<input<...>, layer specs...>`: a static model graph with one flat
+/// parameter buffer and a context reserved once for a maximum batch.
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+#include <xtensor/xtensor.hpp>
+
+#include "../core/aligned.hpp"
+#include "../core/error.hpp"
+#include "../core/random.hpp"
+#include "../core/tensor.hpp"
+#include "../layers/concepts.hpp"
+#include "../layers/reshape.hpp"
+#include "parameters.hpp"
+
+namespace ctnn {
+
+/// The per-sample input shape of a model; the first type of a `sequential`, e.g. `input<28, 28, 1>`.
+template <std::size_t... Dims>
+struct input {
+    using shape_type = ctnn::shape<Dims...>;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_input_v = false;
+template <std::size_t... D>
+inline constexpr bool is_input_v<input<D...>> = true;
+
+inline constexpr char invalid_name[] = "invalid";
+/// Stands in for a type that is not a layer spec, so the static_assert is the only error shown.
+struct invalid_spec {
+    template <shape_type In, class T>
+    using bind = reinterpret_layer<In, In, T, invalid_name>;
+};
+
+/// Binds each spec to the output shape of the previous one; yields std::tuple<bound layers...>.
+template <class In, class T, class... Specs>
+struct bind_chain {
+    using type = std::tuple<>;
+};
+template <class In, class T, class S, class... Rest>
+struct bind_chain<In, T, S, Rest...> {
+    static_assert(layer_spec<S>,
+                  "ctnn::sequential: every type after input<...> must be a layer spec such as dense<N>, relu or "
+                  "flatten; check the layer list for a typo or a missing template argument");
+    using bound = typename std::conditional_t<layer_spec<S>, S, invalid_spec>::template bind<In, T>;
+    static_assert(layer<bound>, "ctnn::sequential: a layer spec bound to its input does not satisfy ctnn::layer; "
+                                "see layers/concepts.hpp for the required members");
+    using type = decltype(std::tuple_cat(std::declval<std::tuple<bound>>(),
+                                         std::declval<typename bind_chain<typename bound::output_shape, T, Rest...>::type>()));
+};
+}  // namespace detail
+
+/// A sequential model over value type `T`: `basic_sequential<float, input<784>, dense<10>>`.
+/// Parameters are named `<index>.<name>` like PyTorch's nn.Sequential (index counts every layer
+/// after `input<>`, parameter-free ones included).
+template <class T, class Input, class... Specs>
+class basic_sequential {
+    static_assert(detail::is_input_v<Input>,
+                  "ctnn::sequential: the first type must be the input shape, e.g. sequential<input<28, 28, 1>, flatten, dense<10>>");
+    static_assert(sizeof...(Specs) > 0, "ctnn::sequential: a model needs at least one layer after input<...>");
+    static_assert(std::is_floating_point_v<T>, "ctnn::sequential: the value type must be float or double");
+
+public:
+    using value_type = T;
+    using input_shape = typename Input::shape_type;
+    using layers = typename detail::bind_chain<input_shape, T, Specs...>::type;
+    static constexpr std::size_t depth = sizeof...(Specs);
+    template <std::size_t I>
+    using layer_type = std::tuple_element_t<I, layers>;
+    using output_shape = typename layer_type<depth - 1>::output_shape;
+
+private:
+    using idx = std::make_index_sequence<depth>;
+    template <std::size_t... I>
+    static constexpr auto param_offsets(std::index_sequence<I...>) {
+        std::array<std::size_t, depth + 1> o{};
+        std::size_t acc = 0, k = 0;
+        ((o[k++] = acc, acc += layer_type<I>::parameter_count), ...);
+        o[depth] = acc;
+        return o;
+    }
+    template <std::size_t... I>
+    static constexpr auto act_sizes(std::index_sequence<I...>) {
+        return std::array<std::size_t, depth + 1>{input_shape::size, layer_type<I>::output_shape::size...};
+    }
+    template <std::size_t... I>
+    static constexpr auto cache_sizes(std::index_sequence<I...>) {
+        return std::array<std::size_t, depth>{layer_type<I>::cache_size...};
+    }
+    static constexpr std::size_t sum(const auto& a, std::size_t n) {
+        std::size_t s = 0;
+        for (std::size_t i = 0; i < n; ++i) s += a[i];
+        return s;
+    }
+    static constexpr std::size_t max_of(const auto& a) {
+        std::size_t m = 0;
+        for (auto v : a) m = v > m ? v : m;
+        return m;
+    }
+
+public:
+    /// Offset of each layer's parameters in the flat buffer (and the total at [depth]).
+    static constexpr auto parameter_offsets = param_offsets(idx{});
+    /// Number of scalar parameters.
+    static constexpr std::size_t parameter_count = parameter_offsets[depth];
+    /// Per-sample sizes of the input and of each layer's output.
+    static constexpr auto activation_sizes = act_sizes(idx{});
+    static constexpr auto cache_sizes_per_sample = cache_sizes(idx{});
+
+    /// The activations, caches and gradient buffers of one training step, reserved for a maximum batch.
+    class context_type {
+    public:
+        explicit context_type(std::size_t max_batch) : m_max_batch(max_batch) {
+            detail::check(max_batch > 0, "sequential::context: max_batch must be positive");
+            std::size_t o = 0;
+            for (std::size_t i = 0; i <= depth; ++i) {
+                m_act_off[i] = o;
+                o += activation_sizes[i] * max_batch;
+            }
+            m_act.resize(o);
+            o = 0;
+            for (std::size_t i = 0; i < depth; ++i) {
+                m_cache_off[i] = o;
+                o += cache_sizes_per_sample[i] * max_batch;
+            }
+            m_cache.resize(o);
+            const std::size_t g = max_of(activation_sizes) * max_batch;
+            m_grad[0].resize(g);
+            m_grad[1].resize(g);
+            m_dy.resize(output_shape::size * max_batch);
+            m_dx.resize(input_shape::size * max_batch);
+        }
+        std::size_t max_batch() const noexcept { return m_max_batch; }
+        /// Batch of the last forward.
+        std::size_t batch() const noexcept { return m_batch; }
+        /// A buffer [batch, output...] for the loss to write dL/dy into (sized by the last forward).
+        auto output_gradient() { return adapt_batch<output_shape>(m_dy.data(), m_batch); }
+        /// dL/dx of the last backward that asked for it (`backward(dy, ctx, true)`).
+        auto input_gradient() const { return adapt_batch<input_shape>(m_dx.data(), m_batch); }
+        /// Output of layer I (I = depth-1 is the model output) from the last forward.
+        template <std::size_t I>
+        auto activation() const {
+            return adapt_batch<typename layer_type<I>::output_shape>(m_act.data() + m_act_off[I + 1], m_batch);
+        }
+
+    private:
+        friend class basic_sequential;
+        T* act(std::size_t i) noexcept { return m_act.data() + m_act_off[i]; }
+        std::size_t m_max_batch, m_batch = 0;
+        std::array<std::size_t, depth + 1> m_act_off{};
+        std::array<std::size_t, depth> m_cache_off{};
+        aligned_buffer<T> m_act, m_cache, m_grad[2], m_dy, m_dx;
+    };
+
+    /// Builds the model and initialises every layer from @p s (He/Xavier per layer).
+    explicit basic_sequential(seed s = seed{0}) : m_params(parameter_count), m_grads(parameter_count) {
+        bind_all(idx{});
+        reset_parameters(s);
+        update_trainable();
+    }
+    basic_sequential(const basic_sequential& o)
+        : m_params(o.m_params), m_grads(o.m_grads), m_layers(o.m_layers), m_frozen(o.m_frozen), m_mode(o.m_mode) {
+        bind_all(idx{});
+        update_trainable();
+    }
+    basic_sequential& operator=(const basic_sequential& o) {
+        if (this != &o) {
+            m_params = o.m_params;
+            m_grads = o.m_grads;
+            m_layers = o.m_layers;
+            m_frozen = o.m_frozen;
+            m_mode = o.m_mode;
+            bind_all(idx{});
+            update_trainable();
+        }
+        return *this;
+    }
+
+    /// Re-draws every parameter from @p s.
+    void reset_parameters(seed s) {
+        rng g(s);
+        std::apply([&](auto&... l) { (l.init(g), ...); }, m_layers);
+    }
+
+    /// A context for batches of up to @p max_batch samples (all memory reserved here, once).
+    context_type context(std::size_t max_batch) const { return context_type(max_batch); }
+
+    /// Training (dropout active) or evaluation mode for `forward`.
+    void train() noexcept { m_mode = mode::train; }
+    void eval() noexcept { m_mode = mode::eval; }
+    ctnn::mode current_mode() const noexcept { return m_mode; }
+
+    /// Forward pass that keeps in @p ctx what backward needs. @p x is [batch, input...] with
+    /// batch <= ctx.max_batch(). Returns a view [batch, output...] into @p ctx.
+    template <contiguous_tensor X>
+    auto forward(const X& x, context_type& ctx) {
+        const std::size_t batch = batch_of<input_shape>(x, "sequential::forward: input");
+        if (batch > ctx.m_max_batch)
+            detail::fail("sequential::forward: batch of " + std::to_string(batch) + " is larger than the " +
+                         std::to_string(ctx.m_max_batch) + " reserved by model.context(); reserve a larger context");
+        ctx.m_batch = batch;
+        std::memcpy(ctx.act(0), x.data(), batch * input_shape::size * sizeof(T));
+        forward_all(ctx, idx{});
+        return adapt_batch<output_shape>(static_cast<const T*>(ctx.act(depth)), batch);
+    }
+
+    /// Backward pass for the last forward on @p ctx: accumulates parameter gradients (`+=`) of every
+    /// layer that is not frozen. With @p input_gradient, also computes dL/dx into ctx.input_gradient().
+    template <contiguous_tensor DY>
+    void backward(const DY& dy, context_type& ctx, bool input_gradient = false) {
+        const std::size_t batch = batch_of<output_shape>(dy, "sequential::backward: output gradient");
+        detail::check(batch == ctx.m_batch && batch > 0,
+                      "sequential::backward: gradient batch " + std::to_string(batch) +
+                          " does not match the last forward's batch " + std::to_string(ctx.m_batch));
+        const T* cur = dy.data();
+        backward_all(ctx, cur, input_gradient, idx{});
+    }
+
+    /// Inference (no context; eval mode; batch 1 allowed). Returns [batch, output...].
+    template <contiguous_tensor X>
+    auto predict(const X& x) const {
+        const std::size_t batch = batch_of<input_shape>(x, "sequential::predict: input");
+        std::array<std::size_t, output_shape::rank + 1> sh;
+        sh[0] = batch;
+        for (std::size_t i = 0; i < output_shape::rank; ++i) sh[i + 1] = output_shape::dims[i];
+        xt::xtensor<T, output_shape::rank + 1> out(sh);
+        predict_into(x.data(), out.data(), batch);
+        return out;
+    }
+    /// Inference into caller memory: @p out holds batch·output_shape::size values.
+    void predict_into(const T* x, T* out, std::size_t batch) const {
+        auto& s = scratch();
+        const std::size_t need = max_of(activation_sizes) * batch;
+        if (s[0].size() < need) {
+            s[0].resize(need);
+            s[1].resize(need);
+        }
+        predict_all(x, out, batch, s, idx{});
+    }
+
+    /// Sets every gradient to zero.
+    void zero_grad() noexcept { m_grads.fill(T(0)); }
+    /// Freezes layer @p i: its parameters are neither updated by optimizers nor get gradients.
+    void freeze(std::size_t i, bool frozen = true) {
+        detail::check(i < depth, "sequential::freeze: layer index " + std::to_string(i) + " out of range (depth " +
+                                     std::to_string(depth) + ")");
+        m_frozen[i] = frozen;
+        update_trainable();
+    }
+    void unfreeze(std::size_t i) { freeze(i, false); }
+    bool is_frozen(std::size_t i) const { return i < depth && m_frozen[i]; }
+
+    /// The flat buffers and trainable ranges, for optimizers.
+    parameter_set<T> parameters() noexcept { return {m_params.data(), m_grads.data(), parameter_count, &m_trainable}; }
+    std::span<T> parameter_values() noexcept { return {m_params.data(), parameter_count}; }
+    std::span<const T> parameter_values() const noexcept { return {m_params.data(), parameter_count}; }
+    std::span<T> gradients() noexcept { return {m_grads.data(), parameter_count}; }
+
+    /// Every parameter tensor with its PyTorch `state_dict` name (`"0.weight"`), in layer order.
+    std::vector<named_parameter<T>> named_parameters() {
+        std::vector<named_parameter<T>> out;
+        collect_names(out, idx{});
+        return out;
+    }
+
+    /// Layer @p I (bound type), e.g. for dropout reseeding or inspection.
+    template <std::size_t I>
+    auto& layer() noexcept {
+        return std::get<I>(m_layers);
+    }
+    template <std::size_t I>
+    const auto& layer() const noexcept {
+        return std::get<I>(m_layers);
+    }
+
+private:
+    template <std::size_t... I>
+    void bind_all(std::index_sequence<I...>) noexcept {
+        (std::get<I>(m_layers).attach(m_params.data() + parameter_offsets[I], m_grads.data() + parameter_offsets[I]), ...);
+    }
+    void update_trainable() {
+        m_trainable.clear();
+        for (std::size_t i = 0; i < depth; ++i) {
+            if (m_frozen[i] || parameter_offsets[i] == parameter_offsets[i + 1]) continue;
+            if (!m_trainable.empty() && m_trainable.back().end == parameter_offsets[i])
+                m_trainable.back().end = parameter_offsets[i + 1];
+            else
+                m_trainable.push_back({parameter_offsets[i], parameter_offsets[i + 1]});
+        }
+        // layer i needs dL/d(its input) only if a trainable layer sits before it
+        bool any = false;
+        for (std::size_t i = 0; i < depth; ++i) {
+            m_need_dx[i] = any;
+            any = any || (!m_frozen[i] && parameter_offsets[i] != parameter_offsets[i + 1]);
+        }
+    }
+    template <std::size_t... I>
+    void forward_all(context_type& ctx, std::index_sequence<I...>) {
+        (std::get<I>(m_layers).forward(ctx.act(I), ctx.act(I + 1), ctx.m_batch, ctx.m_cache.data() + ctx.m_cache_off[I],
+                                       m_mode),
+         ...);
+    }
+    template <std::size_t I>
+    bool backward_one(context_type& ctx, const T*& cur, bool input_gradient) {
+        T* dx = nullptr;
+        if constexpr (I == 0)
+            dx = input_gradient ? ctx.m_dx.data() : nullptr;
+        else
+            dx = (input_gradient || m_need_dx[I]) ? ctx.m_grad[I % 2].data() : nullptr;
+        std::get<I>(m_layers).backward(ctx.act(I), ctx.act(I + 1), cur, dx, ctx.m_batch,
+                                       ctx.m_cache.data() + ctx.m_cache_off[I], !m_frozen[I]);
+        cur = dx;
+        return dx != nullptr;  // false: nothing earlier needs a gradient
+    }
+    template <std::size_t... I>
+    void backward_all(context_type& ctx, const T* cur, bool input_gradient, std::index_sequence<I...>) {
+        (backward_one<depth - 1 - I>(ctx, cur, input_gradient) && ...);
+    }
+    using scratch_t = std::array<aligned_buffer<T>, 2>;
+    static scratch_t& scratch() {
+        static thread_local scratch_t s;
+        return s;
+    }
+    template <std::size_t... I>
+    void predict_all(const T* x, T* out, std::size_t batch, scratch_t& s, std::index_sequence<I...>) const {
+        const T* cur = x;
+        auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+            T* dst = J == depth - 1 ? out : s[J % 2].data();
+            std::get<J>(m_layers).predict(cur, dst, batch);
+            cur = dst;
+        };
+        (one(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    template <std::size_t... I>
+    void collect_names(std::vector<named_parameter<T>>& out, std::index_sequence<I...>) {
+        auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+            std::size_t off = parameter_offsets[J];
+            for (const auto& d : layer_type<J>::parameters()) {
+                out.push_back({std::to_string(J) + "." + std::string(d.name), d, m_params.data() + off, m_grads.data() + off});
+                off += d.size();
+            }
+        };
+        (one(std::integral_constant<std::size_t, I>{}), ...);
+    }
+
+    aligned_buffer<T> m_params, m_grads;
+    layers m_layers{};
+    std::array<bool, depth> m_frozen{};
+    std::array<bool, depth> m_need_dx{};
+    std::vector<param_range> m_trainable;
+    mode m_mode = mode::train;
+};
+
+/// The float model most code wants: `sequential<input<784>, dense<128>, relu, dense<10>>`.
+template <class Input, class... Specs>
+using sequential = basic_sequential<float, Input, Specs...>;
+
+}  // namespace ctnn

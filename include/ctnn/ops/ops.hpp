@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file ops.hpp  The operations layers call, dispatched on the execution policy.
+#include <cstddef>
+#include <xtensor/xnoalias.hpp>
+
+#include "../backend/cpu/gemm.hpp"
+#include "../backend/policy.hpp"
+#include "../core/tensor.hpp"
+
+namespace ctnn::ops {
+
+namespace detail {
+template <class P>
+inline constexpr bool no_kernel = false;
+}
+
+/// Row-major GEMM: c[M,N] = alpha·op(a)·op(b) + beta·c.
+template <class P, class T>
+void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    if constexpr (std::same_as<P, cpu>)
+        backend::cpu::gemm(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+        static_assert(detail::no_kernel<P>, "ctnn::ops::gemm: no kernel for this execution policy; add one in backend/");
+}
+
+/// y[r, :] += b for every row r of y [rows, n].
+template <class P, class T>
+void add_row_vector(T* y, const T* b, std::size_t rows, std::size_t n) {
+    static_assert(std::same_as<P, cpu>, "ctnn::ops::add_row_vector: no kernel for this execution policy; add one in backend/");
+    auto bv = adapt_flat(b, n);
+    for (std::size_t r = 0; r < rows; ++r) {
+        auto yr = adapt_flat(y + r * n, n);
+        xt::noalias(yr) += bv;
+    }
+}
+
+/// acc[j] += sum_r a[r, j] for a [rows, n].
+template <class P, class T>
+void accumulate_column_sums(T* acc, const T* a, std::size_t rows, std::size_t n) {
+    static_assert(std::same_as<P, cpu>, "ctnn::ops::accumulate_column_sums: no kernel for this execution policy; add one in backend/");
+    auto av = adapt_flat(acc, n);
+    for (std::size_t r = 0; r < rows; ++r) xt::noalias(av) += adapt_flat(a + r * n, n);
+}
+
+}  // namespace ctnn::ops

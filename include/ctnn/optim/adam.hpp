@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file adam.hpp  Adam (L2 weight decay) and AdamW (decoupled weight decay), PyTorch rules.
+#include <cmath>
+
+#include "optimizer.hpp"
+
+namespace ctnn::optim {
+
+/// Options of `adam`/`adamw`.
+struct adam_options {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+};
+
+namespace detail {
+/// Adam family: m ← β1·m + (1-β1)·g; v ← β2·v + (1-β2)·g²; p ← p - lr·m̂/(√v̂ + ε), with bias
+/// corrections m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ). `Decoupled` (AdamW) first does p ← p·(1 - lr·wd);
+/// otherwise (Adam) g ← g + wd·p.
+template <class T, bool Decoupled>
+class adam_family : public base<T> {
+public:
+    adam_family(parameter_set<T> ps, adam_options o = {}) : base<T>(ps, o.lr), m_o(o), m_m(ps.size), m_v(ps.size) {
+        ctnn::detail::check(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1,
+                            "adam: betas must be in [0, 1)");
+    }
+    void step() {
+        const std::size_t t = ++this->m_t;
+        const T b1 = T(m_o.beta1), b2 = T(m_o.beta2), eps = T(m_o.eps), wd = T(m_o.weight_decay), lr = T(this->m_lr);
+        const T c1 = T(1) / T(1 - std::pow(m_o.beta1, double(t)));
+        const T c2 = T(1) / T(std::sqrt(1 - std::pow(m_o.beta2, double(t))));
+        const T step = lr * c1;
+        const T decay = T(1) - lr * wd;
+        T* p = this->m_ps.values;
+        const T* gr = this->m_ps.gradients;
+        T* m = m_m.data();
+        T* v = m_v.data();
+        for_each_trainable(this->m_ps, [&](std::size_t i) {
+            T g = gr[i];
+            if constexpr (Decoupled)
+                p[i] *= decay;
+            else
+                g += wd * p[i];
+            m[i] = b1 * m[i] + (T(1) - b1) * g;
+            v[i] = b2 * v[i] + (T(1) - b2) * g * g;
+            p[i] -= step * m[i] / (std::sqrt(v[i]) * c2 + eps);
+        });
+    }
+
+private:
+    adam_options m_o;
+    aligned_buffer<T> m_m, m_v;
+};
+}  // namespace detail
+
+/// Adam with L2 weight decay added to the gradient (torch.optim.Adam).
+template <class T>
+class adam : public detail::adam_family<T, false> {
+    using detail::adam_family<T, false>::adam_family;
+};
+template <class T>
+adam(parameter_set<T>, adam_options) -> adam<T>;
+template <class T>
+adam(parameter_set<T>) -> adam<T>;
+
+/// AdamW: decoupled weight decay (torch.optim.AdamW; its default weight_decay is 0.01).
+template <class T>
+class adamw : public detail::adam_family<T, true> {
+    using detail::adam_family<T, true>::adam_family;
+};
+template <class T>
+adamw(parameter_set<T>, adam_options) -> adamw<T>;
+template <class T>
+adamw(parameter_set<T>) -> adamw<T>;
+
+}  // namespace ctnn::optim

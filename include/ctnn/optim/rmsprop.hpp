@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file rmsprop.hpp  RMSprop (torch.optim.RMSprop rules, non-centered).
+#include <cmath>
+
+#include "optimizer.hpp"
+
+namespace ctnn::optim {
+
+/// Options of `rmsprop`.
+struct rmsprop_options {
+    double lr = 0.01;
+    double alpha = 0.99;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+    double momentum = 0.0;
+};
+
+/// g ← g + wd·p; v ← α·v + (1-α)·g²; with momentum b ← μ·b + g/(√v + ε), p ← p - lr·b;
+/// without, p ← p - lr·g/(√v + ε).
+template <class T>
+class rmsprop : public detail::base<T> {
+public:
+    rmsprop(parameter_set<T> ps, rmsprop_options o = {}) : detail::base<T>(ps, o.lr), m_o(o), m_v(ps.size) {
+        if (o.momentum != 0) m_b.resize(ps.size);
+    }
+    void step() {
+        const T a = T(m_o.alpha), eps = T(m_o.eps), wd = T(m_o.weight_decay), mu = T(m_o.momentum), lr = T(this->m_lr);
+        T* p = this->m_ps.values;
+        const T* gr = this->m_ps.gradients;
+        T* v = m_v.data();
+        T* b = m_b.data();
+        detail::for_each_trainable(this->m_ps, [&](std::size_t i) {
+            const T g = gr[i] + wd * p[i];
+            v[i] = a * v[i] + (T(1) - a) * g * g;
+            const T u = g / (std::sqrt(v[i]) + eps);
+            if (mu != T(0)) {
+                b[i] = mu * b[i] + u;
+                p[i] -= lr * b[i];
+            } else {
+                p[i] -= lr * u;
+            }
+        });
+        ++this->m_t;
+    }
+
+private:
+    rmsprop_options m_o;
+    aligned_buffer<T> m_v, m_b;
+};
+template <class T>
+rmsprop(parameter_set<T>, rmsprop_options) -> rmsprop<T>;
+template <class T>
+rmsprop(parameter_set<T>) -> rmsprop<T>;
+
+}  // namespace ctnn::optim
