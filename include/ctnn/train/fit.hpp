@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file fit.hpp  The training loop: epochs of forward/loss/backward/step with callbacks.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../data/dataset.hpp"
+#include "../loss/losses.hpp"
+#include "../metrics/confusion.hpp"
+
+namespace ctnn {
+
+/// Options of `fit`.
+struct fit_options {
+    std::size_t epochs = 1;
+    std::size_t batch = 32;
+    bool shuffle = true;
+    seed shuffle_seed{0};
+    /// Learning rate per epoch (0-based); empty keeps the optimizer's rate.
+    std::function<double(std::size_t)> lr_schedule{};
+};
+
+/// What one epoch produced. `metrics` holds what evaluation callbacks add (e.g. "test_accuracy").
+struct epoch_stats {
+    std::size_t epoch = 0;
+    double loss = 0;
+    double train_accuracy = 0;  ///< on the training batches as seen during the epoch (classification)
+    double seconds = 0;
+    double samples_per_second = 0;
+    double lr = 0;
+    std::map<std::string, double> metrics;
+};
+
+/// Live state passed to callbacks.
+struct fit_state {
+    std::size_t epoch = 0, epochs = 0, batch_index = 0, batches = 0, samples_seen = 0;
+    double running_loss = 0;
+    std::size_t correct = 0, counted = 0;
+    double epoch_seconds = 0;
+    bool stop = false;  ///< set by a callback to end training after this epoch
+    std::vector<epoch_stats> history;
+    epoch_stats current;
+};
+
+/// The result of `fit`.
+struct fit_result {
+    std::vector<epoch_stats> history;
+    double train_seconds = 0;
+    std::size_t train_samples = 0;
+    bool stopped_early = false;
+    double samples_per_second() const noexcept { return train_seconds > 0 ? double(train_samples) / train_seconds : 0; }
+};
+
+namespace detail {
+template <class Loss>
+inline constexpr bool takes_labels_v = std::is_same_v<Loss, loss::cross_entropy>;
+
+template <class CB, class M>
+void call_begin(CB& cb, M& m, fit_state& s) {
+    if constexpr (requires { cb.on_epoch_begin(m, s); }) cb.on_epoch_begin(m, s);
+}
+template <class CB, class M>
+void call_batch(CB& cb, M& m, fit_state& s) {
+    if constexpr (requires { cb.on_batch_end(m, s); }) cb.on_batch_end(m, s);
+}
+template <class CB, class M>
+void call_eval(CB& cb, M& m, fit_state& s) {
+    if constexpr (requires { cb.on_evaluate(m, s); }) cb.on_evaluate(m, s);
+}
+template <class CB, class M>
+void call_end(CB& cb, M& m, fit_state& s) {
+    if constexpr (requires { cb.on_epoch_end(m, s); }) cb.on_epoch_end(m, s);
+}
+template <class CB, class M>
+void call_train_end(CB& cb, M& m, fit_state& s, const fit_result& r) {
+    if constexpr (requires { cb.on_train_end(m, s, r); }) cb.on_train_end(m, s, r);
+}
+}  // namespace detail
+
+/// Trains @p model with @p opt on @p loss over @p train for `options.epochs` epochs. Classification
+/// losses (cross_entropy) read the dataset's labels; others read its float targets. Callbacks are
+/// any objects with some of `on_epoch_begin(model, state)`, `on_batch_end(model, state)`,
+/// `on_evaluate(model, state)` (adds metrics), `on_epoch_end(model, state)` (reads them) and
+/// `on_train_end(model, state, result)`. After warm-up an epoch performs no heap allocation.
+template <class Model, class Opt, class Loss, class... Callbacks>
+fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<typename Model::value_type>& train,
+               const fit_options& options, Callbacks&&... callbacks) {
+    using T = typename Model::value_type;
+    constexpr bool labels = detail::takes_labels_v<Loss>;
+    ctnn::detail::check(train.sample_size == Model::input_shape::size,
+                        "fit: dataset samples have " + std::to_string(train.sample_size) + " values, the model's input has " +
+                            std::to_string(Model::input_shape::size));
+    if constexpr (labels) ctnn::detail::check(!train.labels.empty(), "fit: cross_entropy needs a dataset with integer labels");
+    else ctnn::detail::check(!train.targets.empty() && train.target_size == Model::output_shape::size,
+                             "fit: this loss needs float targets of the model's output size in the dataset");
+    constexpr std::size_t k = Model::output_shape::size;
+    data::loader<T> ld(train, options.batch, options.shuffle, options.shuffle_seed);
+    auto ctx = model.context(options.batch);
+    fit_state st;
+    st.epochs = options.epochs;
+    st.batches = ld.batches();
+    fit_result res;
+    using clock = std::chrono::steady_clock;
+    for (std::size_t e = 0; e < options.epochs && !st.stop; ++e) {
+        if (options.lr_schedule) opt.set_lr(options.lr_schedule(e));
+        st.epoch = e;
+        st.batch_index = 0;
+        st.running_loss = 0;
+        st.correct = st.counted = 0;
+        st.current = epoch_stats{};
+        st.current.epoch = e + 1;
+        st.current.lr = opt.lr();
+        (detail::call_begin(callbacks, model, st), ...);
+        model.train();
+        ld.start_epoch();
+        data::batch<T> b;
+        const auto t0 = clock::now();
+        double loss_sum = 0;
+        std::size_t n_seen = 0;
+        while (ld.next(b)) {
+            model.zero_grad();
+            auto y = model.forward(b.x, ctx);
+            auto dy = ctx.output_gradient();
+            T l;
+            if constexpr (labels) l = loss_fn(y, b.labels, dy);
+            else l = loss_fn(y, b.targets, dy);
+            model.backward(dy, ctx);
+            opt.step();
+            loss_sum += double(l) * double(b.size);
+            n_seen += b.size;
+            if (!train.labels.empty())
+                for (std::size_t i = 0; i < b.size; ++i)
+                    st.correct += metrics::predicted_class(y.data() + i * k, k) == std::size_t(b.labels.data()[i]);
+            st.counted += b.size;
+            st.samples_seen += b.size;
+            ++st.batch_index;
+            st.running_loss = loss_sum / double(n_seen);
+            st.epoch_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+            (detail::call_batch(callbacks, model, st), ...);
+        }
+        const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+        res.train_seconds += secs;
+        res.train_samples += n_seen;
+        st.current.loss = st.running_loss;
+        st.current.train_accuracy = st.counted ? double(st.correct) / double(st.counted) : 0;
+        st.current.seconds = secs;
+        st.current.samples_per_second = secs > 0 ? double(n_seen) / secs : 0;
+        model.eval();
+        (detail::call_eval(callbacks, model, st), ...);
+        model.train();
+        (detail::call_end(callbacks, model, st), ...);
+        st.history.push_back(st.current);
+    }
+    res.history = st.history;
+    res.stopped_early = st.stop && st.history.size() < options.epochs;
+    (detail::call_train_end(callbacks, model, st, res), ...);
+    return res;
+}
+
+/// Confusion matrix of @p model's predictions on a labelled dataset (batched inference, eval mode).
+/// For a single-output model the class is `output > threshold` (0 for logits).
+template <class Model>
+metrics::confusion_matrix evaluate(const Model& model, const data::dataset<typename Model::value_type>& d,
+                                   std::size_t batch = 256, typename Model::value_type threshold = 0) {
+    using T = typename Model::value_type;
+    constexpr std::size_t k = Model::output_shape::size;
+    ctnn::detail::check(!d.labels.empty(), "evaluate: the dataset has no labels");
+    ctnn::detail::check(d.sample_size == Model::input_shape::size, "evaluate: dataset sample size does not match the model input");
+    metrics::confusion_matrix cm(k == 1 ? 2 : k);
+    std::vector<T> out(batch * k);
+    for (std::size_t i = 0; i < d.count; i += batch) {
+        const std::size_t n = std::min(batch, d.count - i);
+        model.predict_into(d.x.data() + i * d.sample_size, out.data(), n);
+        metrics::accumulate(cm, out.data(), d.labels.data() + i, n, k, threshold);
+    }
+    return cm;
+}
+
+}  // namespace ctnn
