@@ -16,6 +16,8 @@ public:
 namespace detail {
 /// Throws ctnn::error with @p msg when @p ok is false (cold path kept out of line).
 [[gnu::cold, noreturn]] inline void fail(const std::string& msg) { throw error(msg); }
+/// Throws ctnn::error with @p msg when @p ok is false. The message is built before the call: use
+/// `if (!ok) fail(...)` on hot paths, where a string must not be built on success.
 inline void check(bool ok, const std::string& msg) {
     if (!ok) [[unlikely]] fail(msg);
 }

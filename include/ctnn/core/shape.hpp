@@ -3,6 +3,8 @@
 /// @file shape.hpp  Compile-time per-sample shapes and their algebra.
 #include <array>
 #include <cstddef>
+#include <type_traits>
+#include <utility>
 
 namespace ctnn {
 
@@ -67,6 +69,6 @@ inline constexpr std::size_t last_dim_v = S::dims[S::rank - 1];
 
 /// True when two shapes have the same dimensions.
 template <shape_type A, shape_type B>
-inline constexpr bool same_shape_v = A::dims.size() == B::dims.size() && A::dims == B::dims;
+inline constexpr bool same_shape_v = std::is_same_v<A, B>;
 
 }  // namespace ctnn

@@ -77,10 +77,11 @@ struct fashion_mnist {
     static split<T> load(const std::string& dir = {}) {
         const auto d = resolve_data_dir(dir, fashion_mnist_default_dir);
         split<T> s;
-        s.train = detail::load_mnist_pair<T>(detail::find_idx(d, "train-images-idx3-ubyte"),
-                                             detail::find_idx(d, "train-labels-idx1-ubyte"), 10);
-        s.test = detail::load_mnist_pair<T>(detail::find_idx(d, "t10k-images-idx3-ubyte"),
-                                            detail::find_idx(d, "t10k-labels-idx1-ubyte"), 10);
+        for (auto [part, target] : {std::pair{"train", &s.train}, std::pair{"t10k", &s.test}}) {
+            const auto images = detail::find_idx(d, std::string(part) + "-images-idx3-ubyte");
+            const auto labels = detail::find_idx(d, std::string(part) + "-labels-idx1-ubyte");
+            *target = detail::load_mnist_pair<T>(images, labels, 10);
+        }
         return s;
     }
 };

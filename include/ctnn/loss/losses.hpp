@@ -15,10 +15,12 @@ namespace ctnn::loss {
 namespace detail {
 template <class Y, class Tg, class G>
 void check_sizes(const char* loss, const Y& y, std::size_t target_size, const G& g) {
-    ctnn::detail::check(y.size() == target_size, std::string(loss) + ": prediction has " + std::to_string(y.size()) +
-                                                     " elements but the target has " + std::to_string(target_size));
-    ctnn::detail::check(g.size() == y.size(), std::string(loss) + ": gradient buffer has " + std::to_string(g.size()) +
-                                                  " elements, expected " + std::to_string(y.size()));
+    if (y.size() != target_size) [[unlikely]]
+        ctnn::detail::fail(std::string(loss) + ": prediction has " + std::to_string(y.size()) +
+                           " elements but the target has " + std::to_string(target_size));
+    if (g.size() != y.size()) [[unlikely]]
+        ctnn::detail::fail(std::string(loss) + ": gradient buffer has " + std::to_string(g.size()) + " elements, expected " +
+                           std::to_string(y.size()));
 }
 }  // namespace detail
 
@@ -100,12 +102,12 @@ struct cross_entropy {
     auto operator()(const Y& y, const L& labels, G&& dy) const {
         using T = std::remove_cvref_t<decltype(*y.data())>;
         const std::size_t batch = labels.size();
-        ctnn::detail::check(batch > 0 && y.size() % batch == 0,
-                            std::string(name) + ": logits have " + std::to_string(y.size()) +
-                                " elements, not a multiple of the " + std::to_string(batch) + " labels");
-        ctnn::detail::check(dy.size() == y.size(), std::string(name) + ": gradient buffer has " +
-                                                       std::to_string(dy.size()) + " elements, expected " +
-                                                       std::to_string(y.size()));
+        if (batch == 0 || y.size() % batch != 0) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": logits have " + std::to_string(y.size()) +
+                               " elements, not a multiple of the " + std::to_string(batch) + " labels");
+        if (dy.size() != y.size()) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": gradient buffer has " + std::to_string(dy.size()) +
+                               " elements, expected " + std::to_string(y.size()));
         const std::size_t k = y.size() / batch;
         const T* z = y.data();
         const auto* lab = labels.data();

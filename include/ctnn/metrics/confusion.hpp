@@ -20,9 +20,9 @@ public:
     std::size_t classes() const noexcept { return m_k; }
     /// Records one prediction.
     void add(std::size_t label, std::size_t predicted) {
-        ctnn::detail::check(label < m_k && predicted < m_k, "confusion_matrix: class index " +
-                                                                std::to_string(std::max(label, predicted)) +
-                                                                " outside [0, " + std::to_string(m_k) + ")");
+        if (label >= m_k || predicted >= m_k) [[unlikely]]
+            ctnn::detail::fail("confusion_matrix: class index " + std::to_string(std::max(label, predicted)) + " outside [0, " +
+                               std::to_string(m_k) + ")");
         ++m_c[label * m_k + predicted];
     }
     void reset() noexcept { std::fill(m_c.begin(), m_c.end(), 0); }

@@ -217,9 +217,9 @@ public:
     template <contiguous_tensor DY>
     void backward(const DY& dy, context_type& ctx, bool input_gradient = false) {
         const std::size_t batch = batch_of<output_shape>(dy, "sequential::backward: output gradient");
-        detail::check(batch == ctx.m_batch && batch > 0,
-                      "sequential::backward: gradient batch " + std::to_string(batch) +
-                          " does not match the last forward's batch " + std::to_string(ctx.m_batch));
+        if (batch != ctx.m_batch) [[unlikely]]
+            detail::fail("sequential::backward: gradient batch " + std::to_string(batch) +
+                         " does not match the last forward's batch " + std::to_string(ctx.m_batch));
         const T* cur = dy.data();
         backward_all(ctx, cur, input_gradient, idx{});
     }

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// Replaces global operator new in this executable to count heap allocations, and requires zero of
+// them across training steps after warm-up (loader batch, forward, loss, backward, optimizer step).
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <ctnn/ctnn.hpp>
+#include <new>
+
+namespace {
+std::atomic<std::size_t> g_allocations{0};
+}
+void* operator new(std::size_t n) {
+    ++g_allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    ++g_allocations;
+    const std::size_t al = std::size_t(a);
+    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace ctnn;
+
+namespace {
+template <class Model, class Opt, class Loss>
+std::size_t allocations_in_steps(Model& model, Opt& opt, const Loss& loss, const data::dataset<float>& d, std::size_t steps) {
+    data::loader<float> ld(d, 64, true, seed{1});
+    auto ctx = model.context(64);
+    data::batch<float> b;
+    auto step = [&] {
+        if (!ld.next(b)) {
+            ld.start_epoch();
+            ld.next(b);
+        }
+        model.zero_grad();
+        auto y = model.forward(b.x, ctx);
+        auto dy = ctx.output_gradient();
+        loss(y, b.labels, dy);
+        model.backward(dy, ctx);
+        opt.step();
+    };
+    for (int i = 0; i < 3; ++i) step();  // warm-up: GEMM packing buffers grow here
+    const std::size_t before = g_allocations.load();
+    for (std::size_t i = 0; i < steps; ++i) step();
+    return g_allocations.load() - before;
+}
+
+data::dataset<float> random_images(std::size_t n) {
+    data::dataset<float> d;
+    d.count = n;
+    d.sample_size = 784;
+    d.classes = 10;
+    d.x.resize(n * 784);
+    d.labels.resize(n);
+    rng g{seed{3}};
+    for (auto& v : d.x) v = float(g.uniform());
+    for (auto& l : d.labels) l = std::int32_t(g.below(10));
+    return d;
+}
+}  // namespace
+
+TEST_CASE("training step: zero heap allocations after warm-up (MLP, Adam, 1 thread)", "[alloc]") {
+    const auto d = random_images(200);  // 3 full batches + 1 partial: covers the epoch wrap-around
+    sequential<input<28, 28, 1>, flatten, dense<256>, relu, dropout<0.1>, dense<128>, relu, dense<10>> m{seed{1}};
+    optim::adam o{m.parameters()};
+    REQUIRE(allocations_in_steps(m, o, loss::cross_entropy{}, d, 10) == 0);
+}
+
+TEST_CASE("training step: zero heap allocations after warm-up (SGD momentum, 2 threads)", "[alloc][threads]") {
+    set_num_threads(2);
+    const auto d = random_images(256);
+    sequential<input<784>, dense<128>, ctnn::tanh, dense<10>> m{seed{2}};
+    optim::sgd o{m.parameters(), {.lr = 0.01, .momentum = 0.9, .nesterov = true}};
+    const std::size_t n = allocations_in_steps(m, o, loss::cross_entropy{}, d, 10);
+    set_num_threads(1);
+    REQUIRE(n == 0);
+}
+
+TEST_CASE("allocation counter: counts what it should (self-test)", "[alloc]") {
+    const std::size_t before = g_allocations.load();
+    auto* v = new std::vector<int>(10);
+    delete v;
+    REQUIRE(g_allocations.load() - before == 2);
+}
