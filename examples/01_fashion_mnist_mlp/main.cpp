@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     std::size_t epochs = 10, batch = 64, threads = 1;
     double lr = 1e-3;
     std::uint64_t seed_value = 42;
-    std::string data_dir, save_path, json_path;
+    std::string data_dir, save_path, json_path, schedule = "cosine";
     app.add_option("--epochs", epochs, "training epochs")->check(CLI::Range(1, 1000));
     app.add_option("--batch", batch, "batch size")->check(CLI::Range(1, 65536));
     app.add_option("--lr", lr, "Adam learning rate")->check(CLI::PositiveNumber);
@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     app.add_option("--seed", seed_value, "seed for init and shuffling");
     app.add_option("--data", data_dir, "directory with the Fashion-MNIST IDX files (default $CTNN_DATA_DIR, else "
                                        "/usr/share/datasets/fashion-mnist)");
+    app.add_option("--schedule", schedule, "learning-rate schedule over the epochs: cosine (decay to lr/100) or constant")
+        ->check(CLI::IsMember({"cosine", "constant"}));
     app.add_option("--save", save_path, "save the trained model to this .npz");
     app.add_option("--json", json_path, "write a JSON summary here");
     CLI11_PARSE(app, argc, argv);
@@ -36,7 +38,12 @@ int main(int argc, char** argv) {
         callbacks::json_summary summary{json_path, {{"threads", double(threads)}, {"batch", double(batch)}}};
         auto run = [&](auto&&... extra) {
             return fit(model, opt, loss::cross_entropy{}, data.train,
-                       {.epochs = epochs, .batch = batch, .shuffle = true, .shuffle_seed = seed{seed_value + 1}},
+                       {.epochs = epochs,
+                        .batch = batch,
+                        .shuffle = true,
+                        .shuffle_seed = seed{seed_value + 1},
+                        .lr_schedule = schedule == "cosine" ? std::function<double(std::size_t)>(optim::cosine_lr{lr, epochs, lr / 100})
+                                                            : optim::constant_lr{lr}},
                        callbacks::evaluate<float>{data.test}, callbacks::progress{}, extra...);
         };
         const auto result = json_path.empty() ? run() : run(summary);
