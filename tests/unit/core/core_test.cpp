@@ -124,7 +124,7 @@ void check_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
 }  // namespace
 
 TEST_CASE("gemm: all three forms match a naive reference on odd sizes and tails", "[core][gemm]") {
-    const std::size_t sizes[] = {1, 3, 17, 64, 255, 513};
+    const std::size_t sizes[] = {1, 2, 3, 17, 64, 255, 513};
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
             for (std::size_t m : sizes)
@@ -175,6 +175,10 @@ TEST_CASE("thread_pool: runs every part exactly once, nested calls run inline", 
         pool.run(2, [&](std::size_t) {});  // nested: inline, no deadlock
     });
     REQUIRE(hits == std::vector<int>{1, 1, 1});
+    pool.resize(4);  // workers started after earlier regions must wait for the next one
+    std::vector<int> again(4, 0);
+    for (int rep = 0; rep < 50; ++rep) pool.run(4, [&](std::size_t p) { ++again[p]; });
+    REQUIRE(again == std::vector<int>{50, 50, 50, 50});
     pool.resize(1);
     REQUIRE(pool.size() == 1);
     set_num_threads(2);

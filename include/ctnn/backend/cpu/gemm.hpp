@@ -153,6 +153,52 @@ void gemm_block(std::size_t M, std::size_t j_begin, std::size_t j_end, std::size
     }
 }
 
+/// Few rows of C (batch-1 inference, GEMV): no packing. With k-contiguous B (B = Wᵀ of a row-major W)
+/// every C element is a vectorised dot product; with j-contiguous B, rows of C are vectorised axpys.
+/// Returns false when the operand strides do not fit either form.
+template <class T>
+bool gemm_small_m(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C,
+                  std::size_t ldc) noexcept {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    if (A.col_stride != 1) return false;
+    if (B.row_stride == 1) {
+        for (std::size_t i = 0; i < M; ++i) {
+            const T* a = A.data + std::ptrdiff_t(i) * A.row_stride;
+            for (std::size_t j = 0; j < N; ++j) {
+                const T* b = B.data + std::ptrdiff_t(j) * B.col_stride;
+                batch acc0(T(0)), acc1(T(0));
+                std::size_t k = 0;
+                for (; k + 2 * W <= K; k += 2 * W) {
+                    acc0 = xsimd::fma(batch::load_unaligned(a + k), batch::load_unaligned(b + k), acc0);
+                    acc1 = xsimd::fma(batch::load_unaligned(a + k + W), batch::load_unaligned(b + k + W), acc1);
+                }
+                T sum = xsimd::hadd(acc0 + acc1);
+                for (; k < K; ++k) sum += a[k] * b[k];
+                T& c = C[i * ldc + j];
+                c = beta == T(0) ? alpha * sum : alpha * sum + beta * c;
+            }
+        }
+        return true;
+    }
+    if (B.col_stride == 1) {
+        for (std::size_t i = 0; i < M; ++i) {
+            const T* a = A.data + std::ptrdiff_t(i) * A.row_stride;
+            T* c = C + i * ldc;
+            for (std::size_t j = 0; j < N; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
+            for (std::size_t k = 0; k < K; ++k) {
+                const batch ak(alpha * a[k]);
+                const T* b = B.data + std::ptrdiff_t(k) * B.row_stride;
+                std::size_t j = 0;
+                for (; j + W <= N; j += W) xsimd::fma(ak, batch::load_unaligned(b + j), batch::load_unaligned(c + j)).store_unaligned(c + j);
+                for (; j < N; ++j) c[j] += alpha * a[k] * b[j];
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
 }  // namespace detail
 
 /// C[M, N] (row-major, leading dimension ldc) = alpha * A·B + beta * C, with A an M×K and B a K×N
@@ -168,6 +214,7 @@ void gemm(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, st
             for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
         return;
     }
+    if (M <= 2 && detail::gemm_small_m(M, N, K, alpha, A, B, beta, C, ldc)) return;
     constexpr std::size_t NR = detail::gemm_tiles<T>::NR;
     const std::size_t work = M * N * K;
     std::size_t parts = std::min(pool.size(), (N + NR - 1) / NR);

@@ -29,7 +29,9 @@ public:
         stop();
         threads = std::max<std::size_t>(threads, 1);
         m_quit = false;
-        for (std::size_t i = 1; i < threads; ++i) m_workers.emplace_back([this, i] { work(i); });
+        // new workers must not mistake the last (finished) region for a new one
+        const std::size_t generation = m_generation;
+        for (std::size_t i = 1; i < threads; ++i) m_workers.emplace_back([this, i, generation] { work(i, generation); });
     }
 
     /// Runs `f(part)` for every part in [0, parts) with parts <= size(); blocks until all finish.
@@ -59,8 +61,7 @@ public:
     }
 
 private:
-    void work(std::size_t index) {
-        std::size_t seen = 0;
+    void work(std::size_t index, std::size_t seen) {
         for (;;) {
             void (*fn)(void*, std::size_t);
             void* ctx;
