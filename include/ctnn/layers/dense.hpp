@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file dense.hpp  Fully connected layer y = x·Wᵀ + b on the last dimension (PyTorch nn.Linear).
+#include <array>
 #include <cstddef>
 #include <span>
 
 #include "../core/init.hpp"
+#include "../core/tensor.hpp"
 #include "../ops/ops.hpp"
 #include "concepts.hpp"
 
@@ -56,6 +58,13 @@ struct dense {
                 if constexpr (Init == initializer::torch) init::fan_in_uniform(b, g, in);
                 else init::zeros(b);
             }
+        }
+        /// The weight [N, in] (PyTorch layout) as an xtensor view into the model's parameter buffer.
+        auto weight() const { return xt::adapt(m_w, N * in, xt::no_ownership(), std::array<std::size_t, 2>{N, in}); }
+        /// The bias [N] (only with Bias).
+        auto bias() const {
+            static_assert(Bias, "ctnn::dense: this layer has no bias; declare it dense<N, true>");
+            return adapt_flat(m_b, N);
         }
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const {

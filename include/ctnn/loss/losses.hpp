@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
@@ -13,7 +15,7 @@
 namespace ctnn::loss {
 
 namespace detail {
-template <class Y, class Tg, class G>
+template <class Y, class G>
 void check_sizes(const char* loss, const Y& y, std::size_t target_size, const G& g) {
     if (y.size() != target_size) [[unlikely]]
         ctnn::detail::fail(std::string(loss) + ": prediction has " + std::to_string(y.size()) +
@@ -22,6 +24,26 @@ void check_sizes(const char* loss, const Y& y, std::size_t target_size, const G&
         ctnn::detail::fail(std::string(loss) + ": gradient buffer has " + std::to_string(g.size()) + " elements, expected " +
                            std::to_string(y.size()));
 }
+
+/// A loss that is the mean of `f(y_i, t_i) -> {term, dterm/dy_i}` over all n elements; writes the
+/// gradient of the mean (dterm/n) into @p dy and returns the mean.
+template <class Y, class Tg, class G, class F>
+auto elementwise_mean(const char* name, const Y& y, const Tg& t, G& dy, F f) {
+    using T = std::remove_cvref_t<decltype(*y.data())>;
+    check_sizes(name, y, t.size(), dy);
+    const std::size_t n = y.size();
+    const T* yp = y.data();
+    const auto* tp = t.data();
+    T* g = dy.data();
+    const T inv_n = T(1) / T(n);
+    T sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto [term, grad] = f(yp[i], T(tp[i]));
+        sum += term;
+        g[i] = grad * inv_n;
+    }
+    return sum * inv_n;
+}
 }  // namespace detail
 
 /// Mean squared error: mean over all elements of (y - t)². Gradient 2(y - t)/n.
@@ -29,44 +51,25 @@ struct mse {
     static constexpr const char* name = "mse";
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
-        using T = std::remove_cvref_t<decltype(*y.data())>;
-        detail::check_sizes<Y, Tg>(name, y, t.size(), dy);
-        const std::size_t n = y.size();
-        const T* yp = y.data();
-        const auto* tp = t.data();
-        T* g = dy.data();
-        T sum = 0;
-        const T scale = T(2) / T(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            const T d = yp[i] - T(tp[i]);
-            sum += d * d;
-            g[i] = scale * d;
-        }
-        return sum / T(n);
+        return detail::elementwise_mean(name, y, t, dy, [](auto yi, auto ti) {
+            const auto d = yi - ti;
+            return std::pair{d * d, 2 * d};
+        });
     }
 };
 
 /// Binary cross-entropy on probabilities in [0, 1] (after a sigmoid layer); logs clamped at -100 as
-/// PyTorch's nn.BCELoss does. Prefer `bce_with_logits` for training.
+/// PyTorch's nn.BCELoss does. Gradient (p - t)/(p(1 - p))/n with p(1 - p) floored at 1e-12.
+/// Prefer `bce_with_logits` for training.
 struct bce {
     static constexpr const char* name = "bce";
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
-        using T = std::remove_cvref_t<decltype(*y.data())>;
-        detail::check_sizes<Y, Tg>(name, y, t.size(), dy);
-        const std::size_t n = y.size();
-        const T* p = y.data();
-        const auto* tp = t.data();
-        T* g = dy.data();
-        T sum = 0;
-        const T eps = T(1e-12);
-        for (std::size_t i = 0; i < n; ++i) {
-            const T ti = T(tp[i]);
-            const T lp = std::max(std::log(p[i]), T(-100)), lq = std::max(std::log(T(1) - p[i]), T(-100));
-            sum -= ti * lp + (T(1) - ti) * lq;
-            g[i] = (p[i] - ti) / (std::max(p[i] * (T(1) - p[i]), eps) * T(n));
-        }
-        return sum / T(n);
+        return detail::elementwise_mean(name, y, t, dy, [](auto p, auto ti) {
+            using T = decltype(p);
+            const T lp = std::max(std::log(p), T(-100)), lq = std::max(std::log(T(1) - p), T(-100));
+            return std::pair{-(ti * lp + (T(1) - ti) * lq), (p - ti) / std::max(p * (T(1) - p), T(1e-12))};
+        });
     }
 };
 
@@ -76,20 +79,12 @@ struct bce_with_logits {
     static constexpr const char* name = "bce_with_logits";
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
-        using T = std::remove_cvref_t<decltype(*y.data())>;
-        detail::check_sizes<Y, Tg>(name, y, t.size(), dy);
-        const std::size_t n = y.size();
-        const T* z = y.data();
-        const auto* tp = t.data();
-        T* g = dy.data();
-        T sum = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const T ti = T(tp[i]);
-            sum += std::max(z[i], T(0)) - z[i] * ti + std::log1p(std::exp(-std::abs(z[i])));
-            const T s = z[i] >= 0 ? T(1) / (T(1) + std::exp(-z[i])) : std::exp(z[i]) / (T(1) + std::exp(z[i]));
-            g[i] = (s - ti) / T(n);
-        }
-        return sum / T(n);
+        return detail::elementwise_mean(name, y, t, dy, [](auto z, auto ti) {
+            using T = decltype(z);
+            const T e = std::exp(-std::abs(z));  // in (0, 1]: never overflows
+            const T s = z >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+            return std::pair{std::max(z, T(0)) - z * ti + std::log1p(e), s - ti};
+        });
     }
 };
 

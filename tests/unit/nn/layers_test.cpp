@@ -31,6 +31,8 @@ TEST_CASE("dense: forward computes x·Wᵀ + b with the PyTorch weight layout", 
     const double w[6] = {1, 2, 3, 4, 5, 6}, b[2] = {0.5, -1};
     std::copy(w, w + 6, p[0].value);
     std::copy(b, b + 2, p[1].value);
+    REQUIRE(m.layer<0>().weight()(1, 2) == 6.0);  // row = output, column = input
+    REQUIRE(m.layer<0>().bias()(1) == -1.0);
     const auto y = run(m, {1, 0, -1, 2, 1, 0});
     REQUIRE(y == std::vector<double>{1 - 3 + 0.5, 4 - 6 - 1, 2 + 2 + 0.5, 8 + 5 - 1});
     const auto yp = m.predict(std::vector<double>{1, 0, -1});
