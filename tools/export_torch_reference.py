@@ -55,3 +55,12 @@ for name, make_opt in configs.items():
 
 np.savez(out, **arrays)
 print(f"wrote {out} ({len(arrays)} arrays) with torch {torch.__version__}")
+
+# A plain float32 state_dict as PyTorch users export it (np.savez_compressed: deflated entries), with
+# the model's outputs on a fixed input, for ctnn's load_npz interoperability test.
+state_out = out.replace("torch_reference.npz", "torch_state_dict.npz")
+m32 = make().float()
+x32 = torch.linspace(-1, 1, 10).reshape(2, 5).float()
+np.savez_compressed(state_out, **{k: v.detach().numpy() for k, v in m32.state_dict().items()})
+np.save(state_out.replace(".npz", "_logits.npy"), m32(x32).detach().numpy())
+print(f"wrote {state_out}")

@@ -10,6 +10,8 @@
 namespace {
 std::atomic<std::size_t> g_allocations{0};
 }
+// operator new below allocates with malloc/aligned_alloc, so free is the matching release
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
     ++g_allocations;
     if (void* p = std::malloc(n ? n : 1)) return p;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctnn/ctnn.hpp>
+#include <xtensor/xnpy.hpp>
 #include <string>
 #include <vector>
 
@@ -179,4 +180,16 @@ TEST_CASE("torch reference: three steps of every optimizer match torch.optim", "
     check_against_torch<void>("rmsprop_momentum", [](ps p) {
         return optim::rmsprop<double>{p, {.lr = 0.01, .weight_decay = 0.1, .momentum = 0.5}};
     });
+}
+
+TEST_CASE("torch reference: load_npz reads a state_dict saved by np.savez_compressed and predicts like PyTorch",
+          "[torch][io]") {
+    sequential<input<5>, dense<4>, ctnn::tanh, dense<3>> m;
+    load_npz(m, CTNN_TEST_DATA_DIR "/torch_state_dict.npz");
+    const auto expected = xt::load_npy<float>(CTNN_TEST_DATA_DIR "/torch_state_dict_logits.npy");
+    xt::xtensor<float, 2> x({2, 5});
+    for (std::size_t i = 0; i < 10; ++i) x.data()[i] = -1.0f + 2.0f * float(i) / 9.0f;  // torch.linspace(-1, 1, 10)
+    const auto y = m.predict(x);
+    REQUIRE(expected.shape()[0] == 2);
+    REQUIRE(xt::allclose(y, expected, 1e-5, 1e-6));
 }
