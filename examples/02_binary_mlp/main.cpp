@@ -53,17 +53,16 @@ int main(int argc, char** argv) {
         const auto train = all.slice(0, 800), test = all.slice(800, 1000);
         classifier model{seed{seed_value}};
         optim::adam opt{model.parameters(), {.lr = lr}};
-        const auto r = fit(model, opt, loss::bce{}, train, {.epochs = epochs, .batch = batch, .shuffle_seed = seed{seed_value}});
-        const auto cm = evaluate(model, test, 256, 0.5f);  // probabilities: class 1 when p > 0.5
-        std::printf("held-out (200 samples) after %zu epochs: accuracy %.4f precision %.4f recall %.4f F1 %.4f (final train loss %.4f, %.2f s)\n",
-                    r.history.size(), cm.accuracy(), cm.precision(1), cm.recall(1), cm.f1(1), r.history.back().loss, r.train_seconds);
-        if (!json_path.empty()) {
-            callbacks::json_summary js{json_path, {{"test_accuracy", cm.accuracy()}, {"test_precision", cm.precision(1)},
-                                                   {"test_recall", cm.recall(1)}, {"test_f1", cm.f1(1)}}};
-            fit_state s;
-            s.history = r.history;
-            js.on_train_end(model, s, r);
-        }
+        // sigmoid outputs are probabilities: class 1 when p > 0.5
+        callbacks::evaluate<float> held_out{test, "test", 256, 0.5f};
+        const fit_options options{.epochs = epochs, .batch = batch, .shuffle_seed = seed{seed_value}};
+        const auto r = json_path.empty() ? fit(model, opt, loss::bce{}, train, options, held_out)
+                                         : fit(model, opt, loss::bce{}, train, options, held_out, callbacks::json_summary{json_path});
+        const auto& m = r.history.back().metrics;
+        std::printf("held-out (200 samples) after %zu epochs: accuracy %.4f precision %.4f recall %.4f F1 %.4f "
+                    "(final train loss %.4f, %.2f s)\n",
+                    r.history.size(), m.at("test_accuracy"), m.at("test_precision"), m.at("test_recall"), m.at("test_f1"),
+                    r.history.back().loss, r.train_seconds);
     } catch (const ctnn::error& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;

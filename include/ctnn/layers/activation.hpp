@@ -3,6 +3,7 @@
 /// @file activation.hpp  Elementwise activations: relu, leaky_relu<slope>, sigmoid, tanh, identity.
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
@@ -39,22 +40,38 @@ struct elementwise {
     };
 };
 
+/// The value type of an xtensor expression (so constants match it and SIMD stays on).
+template <class E>
+using value_of = typename std::decay_t<E>::value_type;
+
 struct relu_fn {
-    static auto forward(const auto& x) { return xt::maximum(x, 0); }
-    static auto backward(const auto& x, const auto&, const auto& dy) { return xt::where(x > 0, dy, 0); }
+    static auto forward(const auto& x) { return xt::maximum(x, value_of<decltype(x)>(0)); }
+    static auto backward(const auto& x, const auto&, const auto& dy) {
+        using T = value_of<decltype(x)>;
+        return xt::where(x > T(0), dy, T(0));
+    }
 };
 template <double Slope>
 struct leaky_relu_fn {
-    static auto forward(const auto& x) { return xt::where(x > 0, x, Slope * x); }
-    static auto backward(const auto& x, const auto&, const auto& dy) { return xt::where(x > 0, dy, Slope * dy); }
+    static auto forward(const auto& x) {
+        using T = value_of<decltype(x)>;
+        return xt::where(x > T(0), x, T(Slope) * x);
+    }
+    static auto backward(const auto& x, const auto&, const auto& dy) {
+        using T = value_of<decltype(x)>;
+        return xt::where(x > T(0), dy, T(Slope) * dy);
+    }
 };
 struct sigmoid_fn {
-    static auto forward(const auto& x) { return 1 / (1 + xt::exp(-x)); }
-    static auto backward(const auto&, const auto& y, const auto& dy) { return dy * y * (1 - y); }
+    static auto forward(const auto& x) {
+        using T = value_of<decltype(x)>;
+        return T(1) / (T(1) + xt::exp(-x));
+    }
+    static auto backward(const auto&, const auto& y, const auto& dy) { return dy * y * (value_of<decltype(y)>(1) - y); }
 };
 struct tanh_fn {
     static auto forward(const auto& x) { return xt::tanh(x); }
-    static auto backward(const auto&, const auto& y, const auto& dy) { return dy * (1 - y * y); }
+    static auto backward(const auto&, const auto& y, const auto& dy) { return dy * (value_of<decltype(y)>(1) - y * y); }
 };
 struct identity_fn {
     static auto forward(const auto& x) { return x; }

@@ -63,6 +63,8 @@ struct mse {
 /// Prefer `bce_with_logits` for training.
 struct bce {
     static constexpr const char* name = "bce";
+    /// Single-output class decision on this loss's input (probabilities): p > 0.5.
+    static constexpr double decision_threshold = 0.5;
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
         return detail::elementwise_mean(name, y, t, dy, [](auto p, auto ti) {
@@ -77,6 +79,8 @@ struct bce {
 /// Gradient (sigmoid(z) - t)/n.
 struct bce_with_logits {
     static constexpr const char* name = "bce_with_logits";
+    /// Single-output class decision on this loss's input (logits): z > 0.
+    static constexpr double decision_threshold = 0.0;
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
         return detail::elementwise_mean(name, y, t, dy, [](auto z, auto ti) {

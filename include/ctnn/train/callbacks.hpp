@@ -43,18 +43,28 @@ struct progress {
     bool tty() const { return !force_lines && ::isatty(::fileno(out)); }
 };
 
-/// Evaluates on a labelled dataset after each epoch; adds `<name>_accuracy` and `<name>_macro_f1`.
+/// Evaluates on a labelled dataset after each epoch; adds `<name>_accuracy` and `<name>_macro_f1`,
+/// and for two classes also `<name>_precision`, `<name>_recall` and `<name>_f1` of class 1.
+/// `threshold` applies to single-output models: 0 for logits, 0.5 for probabilities.
 template <class T = float>
 struct evaluate {
     const data::dataset<T>* data;
     std::string name = "test";
     std::size_t batch = 256;
-    evaluate(const data::dataset<T>& d, std::string n = "test", std::size_t b = 256) : data(&d), name(std::move(n)), batch(b) {}
+    T threshold = 0;
+    evaluate(const data::dataset<T>& d, std::string n = "test", std::size_t b = 256, T thr = 0)
+        : data(&d), name(std::move(n)), batch(b), threshold(thr) {}
     template <class M>
     void on_evaluate(M& m, fit_state& s) {
-        const auto cm = ctnn::evaluate(m, *data, batch);
-        s.current.metrics[name + "_accuracy"] = cm.accuracy();
-        s.current.metrics[name + "_macro_f1"] = cm.macro_f1();
+        const auto cm = ctnn::evaluate(m, *data, batch, threshold);
+        auto& out = s.current.metrics;
+        out[name + "_accuracy"] = cm.accuracy();
+        out[name + "_macro_f1"] = cm.macro_f1();
+        if (cm.classes() == 2) {
+            out[name + "_precision"] = cm.precision(1);
+            out[name + "_recall"] = cm.recall(1);
+            out[name + "_f1"] = cm.f1(1);
+        }
     }
 };
 

@@ -60,6 +60,14 @@ namespace detail {
 template <class Loss>
 inline constexpr bool takes_labels_v = std::is_same_v<Loss, loss::cross_entropy>;
 
+/// Where a single-output model's class flips, for training accuracy: the loss says (0.5 for
+/// probabilities), else 0 (logits).
+template <class Loss>
+constexpr double decision_threshold() {
+    if constexpr (requires { Loss::decision_threshold; }) return Loss::decision_threshold;
+    else return 0.0;
+}
+
 template <class CB, class M>
 void call_begin(CB& cb, M& m, fit_state& s) {
     if constexpr (requires { cb.on_epoch_begin(m, s); }) cb.on_epoch_begin(m, s);
@@ -86,7 +94,8 @@ void call_train_end(CB& cb, M& m, fit_state& s, const fit_result& r) {
 /// losses (cross_entropy) read the dataset's labels; others read its float targets. Callbacks are
 /// any objects with some of `on_epoch_begin(model, state)`, `on_batch_end(model, state)`,
 /// `on_evaluate(model, state)` (adds metrics), `on_epoch_end(model, state)` (reads them) and
-/// `on_train_end(model, state, result)`. After warm-up an epoch performs no heap allocation.
+/// `on_train_end(model, state, result)`. Training steps perform no heap allocation after the first
+/// (the per-epoch bookkeeping and evaluation callbacks may allocate).
 template <class Model, class Opt, class Loss, class... Callbacks>
 fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<typename Model::value_type>& train,
                const fit_options& options, Callbacks&&... callbacks) {
@@ -135,7 +144,8 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
             n_seen += b.size;
             if (!train.labels.empty())
                 for (std::size_t i = 0; i < b.size; ++i)
-                    st.correct += metrics::predicted_class(y.data() + i * k, k) == std::size_t(b.labels.data()[i]);
+                    st.correct += metrics::predicted_class(y.data() + i * k, k, T(detail::decision_threshold<Loss>())) ==
+                                  std::size_t(b.labels.data()[i]);
             st.counted += b.size;
             st.samples_seen += b.size;
             ++st.batch_index;

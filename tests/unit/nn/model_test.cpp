@@ -219,3 +219,28 @@ TEST_CASE("fit: regression with MSE reads float targets", "[train][fit]") {
     REQUIRE(w[0].value[1] == Approx(-1.0).margin(0.01));
     REQUIRE(w[1].value[0] == Approx(0.5).margin(0.01));
 }
+
+TEST_CASE("fit: binary classification with sigmoid + bce uses the 0.5 threshold for accuracy", "[train][fit]") {
+    data::dataset<float> d;
+    d.count = 400;
+    d.sample_size = 2;
+    d.classes = 2;
+    d.x.resize(800);
+    rng g{seed{3}};
+    for (std::size_t i = 0; i < 400; ++i) {
+        d.x[2 * i] = float(g.uniform(-1, 1));
+        d.x[2 * i + 1] = float(g.uniform(-1, 1));
+        const int label = d.x[2 * i] + d.x[2 * i + 1] > 0.2f;
+        d.labels.push_back(label);
+        d.targets.push_back(float(label));
+    }
+    sequential<input<2>, dense<8>, relu, dense<1>, sigmoid> m{seed{2}};
+    optim::adam o{m.parameters(), {.lr = 0.02}};
+    const auto r = fit(m, o, loss::bce{}, d, {.epochs = 40, .batch = 20}, callbacks::evaluate<float>{d, "train", 256, 0.5f});
+    const auto& last = r.history.back();
+    REQUIRE(last.train_accuracy > 0.95);  // with threshold 0 every probability would count as class 1 (~40 %)
+    REQUIRE(last.metrics.at("train_accuracy") > 0.95);
+    REQUIRE(last.metrics.at("train_precision") > 0.9);
+    REQUIRE(last.metrics.at("train_recall") > 0.9);
+    REQUIRE(last.metrics.at("train_f1") > 0.9);
+}
