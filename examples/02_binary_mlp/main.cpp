@@ -12,13 +12,7 @@ using classifier = sequential<input<10>, dense<64>, relu, dense<1, true, initial
 /// (linear part + an interaction + a square) is positive, and 5 % of labels are flipped.
 data::dataset<float> make_data(std::uint64_t s) {
     rng g{seed{s}};
-    data::dataset<float> d;
-    d.count = 1000;
-    d.sample_size = 10;
-    d.classes = 2;
-    d.x.resize(d.count * 10);
-    d.labels.resize(d.count);
-    d.targets.resize(d.count);
+    auto d = data::dataset<float>::zeros(1000, 10, 2, 1);  // labels for metrics, float targets for BCE
     const double w[10] = {1.0, -0.8, 0.6, 0.0, 0.5, -0.4, 0.0, 0.3, 0.0, -0.2};
     for (std::size_t i = 0; i < d.count; ++i) {
         float* x = d.x.data() + i * 10;

@@ -13,12 +13,7 @@ constexpr double noise_sd = 0.1;
 
 data::dataset<float> make_data(std::size_t n, std::uint64_t s) {
     rng g{seed{s}};
-    data::dataset<float> d;
-    d.count = n;
-    d.sample_size = 2;
-    d.target_size = 1;
-    d.x.resize(n * 2);
-    d.targets.resize(n);
+    auto d = data::dataset<float>::zeros(n, 2, 0, 1);
     for (std::size_t i = 0; i < n; ++i) {
         const double x0 = g.uniform(-2, 2), x1 = g.uniform(-2, 2);
         d.x[2 * i] = float(x0);

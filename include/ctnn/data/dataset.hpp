@@ -37,6 +37,20 @@ struct dataset {
     std::size_t target_size = 1;
     std::size_t classes = 0;
 
+    /// @p count zeroed samples of @p sample_size values; with @p classes > 0 a zeroed label per sample,
+    /// with @p target_size > 0 zeroed float targets [count, target_size] (both for binary tasks).
+    static dataset zeros(std::size_t count, std::size_t sample_size, std::size_t classes, std::size_t target_size = 0) {
+        dataset d;
+        d.count = count;
+        d.sample_size = sample_size;
+        d.classes = classes;
+        d.target_size = target_size ? target_size : 1;
+        d.x.resize(count * sample_size);
+        if (classes) d.labels.resize(count);
+        if (target_size) d.targets.resize(count * target_size);
+        return d;
+    }
+
     /// Mean and standard deviation over every value of x.
     std::pair<double, double> mean_std() const noexcept {
         double s = 0, s2 = 0;

@@ -55,12 +55,7 @@ std::size_t allocations_in_steps(Model& model, Opt& opt, const Loss& loss, const
 }
 
 data::dataset<float> random_images(std::size_t n) {
-    data::dataset<float> d;
-    d.count = n;
-    d.sample_size = 784;
-    d.classes = 10;
-    d.x.resize(n * 784);
-    d.labels.resize(n);
+    auto d = data::dataset<float>::zeros(n, 784, 10);
     rng g{seed{3}};
     for (auto& v : d.x) v = float(g.uniform());
     for (auto& l : d.labels) l = std::int32_t(g.below(10));

@@ -152,12 +152,10 @@ TEST_CASE("mnist loader: real Fashion-MNIST from Debian's dataset-fashion-mnist"
 }
 
 TEST_CASE("loader: every sample once per epoch, seeded shuffles, last partial batch", "[data][loader]") {
-    data::dataset<float> d;
-    d.count = 10;
-    d.sample_size = 2;
-    d.x.resize(20);
+    auto d = data::dataset<float>::zeros(10, 2, 10);
     for (std::size_t i = 0; i < 20; ++i) d.x[i] = float(i / 2);
     d.labels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    REQUIRE(d.targets.empty());
     auto epoch = [](data::loader<float>& l) {
         std::vector<int> seen;
         std::vector<std::size_t> sizes;
@@ -188,10 +186,7 @@ TEST_CASE("loader: every sample once per epoch, seeded shuffles, last partial ba
 }
 
 TEST_CASE("dataset: normalize, mean_std and slice", "[data][dataset]") {
-    data::dataset<float> d;
-    d.count = 4;
-    d.sample_size = 1;
-    d.x.resize(4);
+    auto d = data::dataset<float>::zeros(4, 1, 2);
     for (int i = 0; i < 4; ++i) d.x[i] = float(i);
     d.labels = {0, 1, 0, 1};
     const auto [m, s] = d.mean_std();

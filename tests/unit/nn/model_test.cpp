@@ -17,12 +17,7 @@ fs::path temp_path(const std::string& name) { return fs::temp_directory_path() /
 /// A separable 3-class problem on 12 features.
 data::dataset<float> toy_data(std::size_t n, std::uint64_t s) {
     rng g{seed{s}};
-    data::dataset<float> d;
-    d.count = n;
-    d.sample_size = 12;
-    d.classes = 3;
-    d.x.resize(n * 12);
-    d.labels.resize(n);
+    auto d = data::dataset<float>::zeros(n, 12, 3);
     for (std::size_t i = 0; i < n; ++i) {
         const int c = int(g.below(3));
         d.labels[i] = c;
@@ -199,11 +194,7 @@ TEST_CASE("fit: learns a separable problem; callbacks stop early, checkpoint and
 }
 
 TEST_CASE("fit: regression with MSE reads float targets", "[train][fit]") {
-    data::dataset<float> d;
-    d.count = 256;
-    d.sample_size = 2;
-    d.x.resize(512);
-    d.targets.resize(256);
+    auto d = data::dataset<float>::zeros(256, 2, 0, 1);
     rng g{seed{1}};
     for (std::size_t i = 0; i < 256; ++i) {
         d.x[2 * i] = float(g.uniform(-1, 1));
@@ -221,18 +212,13 @@ TEST_CASE("fit: regression with MSE reads float targets", "[train][fit]") {
 }
 
 TEST_CASE("fit: binary classification with sigmoid + bce uses the 0.5 threshold for accuracy", "[train][fit]") {
-    data::dataset<float> d;
-    d.count = 400;
-    d.sample_size = 2;
-    d.classes = 2;
-    d.x.resize(800);
+    auto d = data::dataset<float>::zeros(400, 2, 2, 1);
     rng g{seed{3}};
     for (std::size_t i = 0; i < 400; ++i) {
         d.x[2 * i] = float(g.uniform(-1, 1));
         d.x[2 * i + 1] = float(g.uniform(-1, 1));
-        const int label = d.x[2 * i] + d.x[2 * i + 1] > 0.2f;
-        d.labels.push_back(label);
-        d.targets.push_back(float(label));
+        d.labels[i] = d.x[2 * i] + d.x[2 * i + 1] > 0.2f;
+        d.targets[i] = float(d.labels[i]);
     }
     sequential<input<2>, dense<8>, relu, dense<1>, sigmoid> m{seed{2}};
     optim::adam o{m.parameters(), {.lr = 0.02}};
