@@ -24,16 +24,24 @@ struct strided {
 
 namespace detail {
 
+/// Register tile per architecture: MR rows x NV vectors of accumulators. AVX-512 has 32 vector
+/// registers (24 accumulators + 2 B vectors + 1 broadcast), AVX2/SSE/NEON have 16 (12 + 3).
 template <class T>
 struct gemm_tiles {
     using batch = xsimd::batch<T>;
+    static constexpr bool wide_register_file =
+#if XSIMD_WITH_AVX512F
+        true;
+#else
+        false;
+#endif
     static constexpr std::size_t W = batch::size;
-    static constexpr std::size_t NV = 2;       // vectors per micro-tile row
-    static constexpr std::size_t NR = NV * W;  // micro-tile columns
-    static constexpr std::size_t MR = 6;       // micro-tile rows (12 accumulators)
-    static constexpr std::size_t KC = 256;
-    static constexpr std::size_t MC = 96;
-    static constexpr std::size_t NC = 4 * NR * 16;
+    static constexpr std::size_t NV = 2;                             // vectors per micro-tile row
+    static constexpr std::size_t NR = NV * W;                        // micro-tile columns
+    static constexpr std::size_t MR = wide_register_file ? 12 : 6;   // micro-tile rows
+    static constexpr std::size_t KC = 256;                           // B sliver KC x NR stays in L1
+    static constexpr std::size_t MC = MR * (wide_register_file ? 8 : 16);  // A block MC x KC stays in L2
+    static constexpr std::size_t NC = NR * 64;
 };
 
 /// Packing buffers, one set per thread, grown during warm-up and then reused.
@@ -56,8 +64,18 @@ void pack_a(strided<T> A, std::size_t i0, std::size_t mc, std::size_t k0, std::s
     constexpr std::size_t MR = gemm_tiles<T>::MR;
     for (std::size_t ir = 0; ir < mc; ir += MR) {
         const std::size_t mr = std::min(MR, mc - ir);
+        const T* base = A.data + std::ptrdiff_t(i0 + ir) * A.row_stride + std::ptrdiff_t(k0) * A.col_stride;
+        if (A.col_stride == 1 && mr == MR) {
+            // rows of A are contiguous in k: read each row once, write it transposed into the sliver
+            for (std::size_t i = 0; i < MR; ++i) {
+                const T* src = base + std::ptrdiff_t(i) * A.row_stride;
+                for (std::size_t k = 0; k < kc; ++k) out[k * MR + i] = src[k];
+            }
+            out += kc * MR;
+            continue;
+        }
         for (std::size_t k = 0; k < kc; ++k) {
-            const T* src = A.data + std::ptrdiff_t(i0 + ir) * A.row_stride + std::ptrdiff_t(k0 + k) * A.col_stride;
+            const T* src = base + std::ptrdiff_t(k) * A.col_stride;
             std::size_t i = 0;
             for (; i < mr; ++i) out[i] = src[std::ptrdiff_t(i) * A.row_stride];
             for (; i < MR; ++i) out[i] = T(0);
@@ -72,8 +90,18 @@ void pack_b(strided<T> B, std::size_t k0, std::size_t kc, std::size_t j0, std::s
     constexpr std::size_t NR = gemm_tiles<T>::NR;
     for (std::size_t jr = 0; jr < nc; jr += NR) {
         const std::size_t nr = std::min(NR, nc - jr);
+        const T* base = B.data + std::ptrdiff_t(k0) * B.row_stride + std::ptrdiff_t(j0 + jr) * B.col_stride;
+        if (B.row_stride == 1 && nr == NR) {
+            // B = Wᵀ of a row-major W: columns of B are contiguous in k; read each once
+            for (std::size_t j = 0; j < NR; ++j) {
+                const T* src = base + std::ptrdiff_t(j) * B.col_stride;
+                for (std::size_t k = 0; k < kc; ++k) out[k * NR + j] = src[k];
+            }
+            out += kc * NR;
+            continue;
+        }
         for (std::size_t k = 0; k < kc; ++k) {
-            const T* src = B.data + std::ptrdiff_t(k0 + k) * B.row_stride + std::ptrdiff_t(j0 + jr) * B.col_stride;
+            const T* src = base + std::ptrdiff_t(k) * B.row_stride;
             std::size_t j = 0;
             if (B.col_stride == 1)
                 for (; j < nr; ++j) out[j] = src[j];
@@ -85,40 +113,53 @@ void pack_b(strided<T> B, std::size_t k0, std::size_t kc, std::size_t j0, std::s
     }
 }
 
-/// C[0:mr, 0:nr] = alpha * Apanel·Bpanel + beta * C (beta == 0 never reads C).
+/// C[0:mr, 0:nr] = alpha * Apanel·Bpanel + beta * C (beta == 0 never reads C). The MR x NV
+/// accumulators are indexed only by compile-time constants (folds over index sequences), so they
+/// live in registers.
 template <class T>
 void micro_kernel(std::size_t kc, const T* a, const T* b, T alpha, T beta, T* c, std::size_t ldc, std::size_t mr,
                   std::size_t nr) noexcept {
     using tiles = gemm_tiles<T>;
     using batch = typename tiles::batch;
     constexpr std::size_t MR = tiles::MR, W = tiles::W, NR = tiles::NR;
-    batch acc[MR][2];
-    for (std::size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = batch(T(0));
+    static_assert(tiles::NV == 2, "ctnn::gemm: the micro-kernel is written for two vectors per row");
+    using rows = std::make_index_sequence<MR>;
+    batch acc0[MR], acc1[MR];
+    [&]<std::size_t... I>(std::index_sequence<I...>) { ((acc0[I] = acc1[I] = batch(T(0))), ...); }(rows{});
     for (std::size_t k = 0; k < kc; ++k) {
-        const batch b0 = batch::load_aligned(b + k * NR);
-        const batch b1 = batch::load_aligned(b + k * NR + W);
-        const T* ak = a + k * MR;
-        for (std::size_t i = 0; i < MR; ++i) {
-            const batch ai(ak[i]);
-            acc[i][0] = xsimd::fma(ai, b0, acc[i][0]);
-            acc[i][1] = xsimd::fma(ai, b1, acc[i][1]);
-        }
+        const batch b0 = batch::load_aligned(b);
+        const batch b1 = batch::load_aligned(b + W);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((acc0[I] = xsimd::fma(batch(a[I]), b0, acc0[I]), acc1[I] = xsimd::fma(batch(a[I]), b1, acc1[I])), ...);
+        }(rows{});
+        a += MR;
+        b += NR;
     }
-    const batch va(alpha), vb(beta);
+    const batch va(alpha);
     if (mr == MR && nr == NR) {
-        for (std::size_t i = 0; i < MR; ++i) {
-            T* ci = c + i * ldc;
-            for (std::size_t v = 0; v < 2; ++v) {
-                batch r = acc[i][v] * va;
-                if (beta != T(0)) r = xsimd::fma(vb, batch::load_unaligned(ci + v * W), r);
-                r.store_unaligned(ci + v * W);
-            }
-        }
+        auto store = [&]<std::size_t... I>(std::index_sequence<I...>, auto with_beta) {
+            const batch vb(beta);
+            auto row = [&](std::size_t i, batch x0, batch x1) {
+                T* ci = c + i * ldc;
+                x0 *= va;
+                x1 *= va;
+                if constexpr (decltype(with_beta)::value) {
+                    x0 = xsimd::fma(vb, batch::load_unaligned(ci), x0);
+                    x1 = xsimd::fma(vb, batch::load_unaligned(ci + W), x1);
+                }
+                x0.store_unaligned(ci);
+                x1.store_unaligned(ci + W);
+            };
+            (row(I, acc0[I], acc1[I]), ...);
+        };
+        if (beta == T(0)) store(rows{}, std::false_type{});
+        else store(rows{}, std::true_type{});
         return;
     }
     alignas(buffer_alignment) T tile[MR * NR];
-    for (std::size_t i = 0; i < MR; ++i)
-        for (std::size_t v = 0; v < 2; ++v) (acc[i][v] * va).store_aligned(tile + i * NR + v * W);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (((acc0[I] * va).store_aligned(tile + I * NR), (acc1[I] * va).store_aligned(tile + I * NR + W)), ...);
+    }(rows{});
     for (std::size_t i = 0; i < mr; ++i)
         for (std::size_t j = 0; j < nr; ++j) {
             T& dst = c[i * ldc + j];
