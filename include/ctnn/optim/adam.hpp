@@ -39,15 +39,18 @@ public:
         const T* gr = this->m_ps.gradients;
         T* m = m_m.data();
         T* v = m_v.data();
-        for_each_trainable(this->m_ps, [&](std::size_t i) {
-            T g = gr[i];
+        for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
+            using std::sqrt;
+            V pv = load_v<V>(p + i), g = load_v<V>(gr + i);
             if constexpr (Decoupled)
-                p[i] *= decay;
+                pv *= V(decay);
             else
-                g += wd * p[i];
-            m[i] = b1 * m[i] + (T(1) - b1) * g;
-            v[i] = b2 * v[i] + (T(1) - b2) * g * g;
-            p[i] -= step * m[i] / (std::sqrt(v[i]) * c2 + eps);
+                g += V(wd) * pv;
+            const V mv = V(b1) * load_v<V>(m + i) + V(T(1) - b1) * g;
+            const V vv = V(b2) * load_v<V>(v + i) + V(T(1) - b2) * g * g;
+            store_v(m + i, mv);
+            store_v(v + i, vv);
+            store_v(p + i, pv - V(step) * mv / (sqrt(vv) * V(c2) + V(eps)));
         });
     }
 

@@ -2,6 +2,8 @@
 #pragma once
 /// @file optimizer.hpp  What all optimizers share: the parameter set, state buffers, the fused loop.
 #include <cstddef>
+#include <type_traits>
+#include <xsimd/xsimd.hpp>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
@@ -12,11 +14,31 @@
 
 namespace ctnn::optim::detail {
 
-/// Runs `f(i)` for every index of every trainable range (frozen layers are skipped).
-template <class T, class F>
-void for_each_trainable(const parameter_set<T>& ps, F&& f) {
-    for (const auto& r : *ps.trainable)
-        for (std::size_t i = r.begin; i < r.end; ++i) f(i);
+/// Loads a V (an xsimd batch, or T itself for the tail) from @p p.
+template <class V, class T>
+V load_v(const T* p) noexcept {
+    if constexpr (std::is_same_v<V, T>) return *p;
+    else return V::load_unaligned(p);
+}
+/// Stores a V at @p p.
+template <class V, class T>
+void store_v(T* p, const V& v) noexcept {
+    if constexpr (std::is_same_v<V, T>) *p = v;
+    else v.store_unaligned(p);
+}
+
+/// Runs the update `body.template operator()<V>(i)` over every trainable range (frozen layers are
+/// skipped): with V = xsimd::batch<T> on whole vectors, then V = T on the tail. One body, written
+/// with load_v<V>/store_v (named so that ADL cannot pick xsimd::load/store, which are aligned) and ADL `sqrt`, serves both, so the fused update is one vectorised pass.
+template <class T, class Body>
+void for_each_trainable(const parameter_set<T>& ps, Body&& body) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    for (const auto& r : *ps.trainable) {
+        std::size_t i = r.begin;
+        for (; i + W <= r.end; i += W) body.template operator()<batch>(i);
+        for (; i < r.end; ++i) body.template operator()<T>(i);
+    }
 }
 
 /// Sets flush-to-zero and denormals-are-zero for the scope of an update, then restores the caller's

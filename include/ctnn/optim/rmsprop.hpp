@@ -31,15 +31,19 @@ public:
         const T* gr = this->m_ps.gradients;
         T* v = m_v.data();
         T* b = m_b.data();
-        detail::for_each_trainable(this->m_ps, [&](std::size_t i) {
-            const T g = gr[i] + wd * p[i];
-            v[i] = a * v[i] + (T(1) - a) * g * g;
-            const T u = g / (std::sqrt(v[i]) + eps);
+        detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
+            using std::sqrt;
+            const V pv = detail::load_v<V>(p + i);
+            const V g = detail::load_v<V>(gr + i) + V(wd) * pv;
+            const V vv = V(a) * detail::load_v<V>(v + i) + V(T(1) - a) * g * g;
+            detail::store_v(v + i, vv);
+            const V u = g / (sqrt(vv) + V(eps));
             if (mu != T(0)) {
-                b[i] = mu * b[i] + u;
-                p[i] -= lr * b[i];
+                const V bv = V(mu) * detail::load_v<V>(b + i) + u;
+                detail::store_v(b + i, bv);
+                detail::store_v(p + i, pv - V(lr) * bv);
             } else {
-                p[i] -= lr * u;
+                detail::store_v(p + i, pv - V(lr) * u);
             }
         });
         ++this->m_t;

@@ -33,12 +33,17 @@ public:
         T* b = m_buf.data();
         const bool nest = m_o.nesterov;
         if (mu == T(0))
-            detail::for_each_trainable(this->m_ps, [&](std::size_t i) { p[i] -= lr * (gr[i] + wd * p[i]); });
+            detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
+                const V pv = detail::load_v<V>(p + i);
+                detail::store_v(p + i, pv - V(lr) * (detail::load_v<V>(gr + i) + V(wd) * pv));
+            });
         else
-            detail::for_each_trainable(this->m_ps, [&](std::size_t i) {
-                const T g = gr[i] + wd * p[i];
-                b[i] = first ? g : mu * b[i] + damp * g;
-                p[i] -= lr * (nest ? g + mu * b[i] : b[i]);
+            detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
+                const V pv = detail::load_v<V>(p + i);
+                const V g = detail::load_v<V>(gr + i) + V(wd) * pv;
+                const V bv = first ? g : V(mu) * detail::load_v<V>(b + i) + V(damp) * g;
+                detail::store_v(b + i, bv);
+                detail::store_v(p + i, pv - V(lr) * (nest ? g + V(mu) * bv : bv));
             });
         ++this->m_t;
     }
