@@ -140,6 +140,9 @@ TEST_CASE("gemm: alpha and beta accumulate in place; beta 0 ignores NaN in C", "
     check_gemm<float>(false, false, 19, 45, 33, 0.5f, 1.0f);
     check_gemm<double>(true, false, 70, 33, 21, -2.0, 0.25);
     check_gemm<double>(false, true, 7, 130, 600, 1.0, 1.0);
+    // narrow X·Wᵀ (dot-product path) across several K blocks, with beta accumulation
+    check_gemm<float>(false, true, 37, 10, 1100, 0.5f, 0.25f);
+    check_gemm<double>(false, true, 9, 5, 1031, -1.0, 1.0);
     std::vector<float> a(4, 1.0f), b(4, 1.0f), c(4, std::nanf(""));
     backend::cpu::gemm<float>(false, false, 2, 2, 2, 1.0f, a.data(), 2, b.data(), 2, 0.0f, c.data(), 2);
     for (float v : c) REQUIRE(v == 2.0f);
