@@ -28,7 +28,6 @@ public:
                             "adam: betas must be in [0, 1)");
     }
     void step() {
-        detail::flush_denormals_scope ftz;
         const std::size_t t = ++this->m_t;
         const T b1 = T(m_o.beta1), b2 = T(m_o.beta2), eps = T(m_o.eps), wd = T(m_o.weight_decay), lr = T(this->m_lr);
         const T c1 = T(1) / T(1 - std::pow(m_o.beta1, double(t)));

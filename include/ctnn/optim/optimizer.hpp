@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file optimizer.hpp  What all optimizers share: the parameter set, state buffers, the fused loop.
+#include <algorithm>
 #include <cstddef>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
@@ -10,6 +11,7 @@
 
 #include "../core/aligned.hpp"
 #include "../core/error.hpp"
+#include "../backend/cpu/thread_pool.hpp"
 #include "../model/parameters.hpp"
 
 namespace ctnn::optim::detail {
@@ -27,20 +29,6 @@ void store_v(T* p, const V& v) noexcept {
     else v.store_unaligned(p);
 }
 
-/// Runs the update `body.template operator()<V>(i)` over every trainable range (frozen layers are
-/// skipped): with V = xsimd::batch<T> on whole vectors, then V = T on the tail. One body, written
-/// with load_v<V>/store_v (named so that ADL cannot pick xsimd::load/store, which are aligned) and ADL `sqrt`, serves both, so the fused update is one vectorised pass.
-template <class T, class Body>
-void for_each_trainable(const parameter_set<T>& ps, Body&& body) {
-    using batch = xsimd::batch<T>;
-    constexpr std::size_t W = batch::size;
-    for (const auto& r : *ps.trainable) {
-        std::size_t i = r.begin;
-        for (; i + W <= r.end; i += W) body.template operator()<batch>(i);
-        for (; i < r.end; ++i) body.template operator()<T>(i);
-    }
-}
-
 /// Sets flush-to-zero and denormals-are-zero for the scope of an update, then restores the caller's
 /// mode. Optimizer moments of parameters whose gradient stays zero decay into subnormals, which are
 /// ~100x slower on x86; flushing them changes no result above FLT_MIN.
@@ -54,6 +42,40 @@ private:
     unsigned m_saved;
 #endif
 };
+
+/// Runs the update `body.template operator()<V>(i)` over every trainable range (frozen layers are
+/// skipped): with V = xsimd::batch<T> on whole vectors, then V = T on the tail. One body, written
+/// with load_v<V>/store_v (named so that ADL cannot pick xsimd::load/store, which are aligned) and
+/// ADL `sqrt`, serves both, so the fused update is one vectorised pass. Large parameter sets are
+/// split among the pool's threads in vector-aligned chunks; the update is elementwise, so the result
+/// does not depend on the thread count. Each thread flushes denormals for its part.
+template <class T, class Body>
+void for_each_trainable(const parameter_set<T>& ps, Body&& body) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    auto span = [&](std::size_t begin, std::size_t end) {
+        std::size_t i = begin;
+        for (; i + W <= end; i += W) body.template operator()<batch>(i);
+        for (; i < end; ++i) body.template operator()<T>(i);
+    };
+    std::size_t total = 0;
+    for (const auto& r : *ps.trainable) total += r.end - r.begin;
+    thread_pool& pool = default_pool();
+    const std::size_t parts = total >= (std::size_t(1) << 16) ? pool.size() : 1;
+    pool.run(parts, [&](std::size_t p) {
+        flush_denormals_scope ftz;
+        // part p takes the elements [total·p/parts, total·(p+1)/parts) of the concatenated ranges,
+        // with cut points rounded to whole vectors
+        const std::size_t lo = total * p / parts / W * W, hi = p + 1 == parts ? total : total * (p + 1) / parts / W * W;
+        std::size_t offset = 0;
+        for (const auto& r : *ps.trainable) {
+            const std::size_t n = r.end - r.begin;
+            const std::size_t b = std::max(lo, offset), e = std::min(hi, offset + n);
+            if (b < e) span(r.begin + (b - offset), r.begin + (e - offset));
+            offset += n;
+        }
+    });
+}
 
 /// Base holding the parameter set, the learning rate and the step count.
 template <class T>

@@ -25,7 +25,6 @@ public:
         if (o.momentum != 0) m_b.resize(ps.size);
     }
     void step() {
-        detail::flush_denormals_scope ftz;
         const T a = T(m_o.alpha), eps = T(m_o.eps), wd = T(m_o.weight_decay), mu = T(m_o.momentum), lr = T(this->m_lr);
         T* p = this->m_ps.values;
         const T* gr = this->m_ps.gradients;

@@ -25,7 +25,6 @@ public:
     }
     /// One update from the accumulated gradients.
     void step() {
-        detail::flush_denormals_scope ftz;
         const T lr = T(this->m_lr), mu = T(m_o.momentum), damp = T(1 - m_o.dampening), wd = T(m_o.weight_decay);
         const bool first = this->m_t == 0;
         T* p = this->m_ps.values;

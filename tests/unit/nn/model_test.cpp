@@ -230,3 +230,32 @@ TEST_CASE("fit: binary classification with sigmoid + bce uses the 0.5 threshold 
     REQUIRE(last.metrics.at("train_recall") > 0.9);
     REQUIRE(last.metrics.at("train_f1") > 0.9);
 }
+
+TEST_CASE("training is bit-identical for 1, 2 and 3 threads (GEMM and optimizer split deterministically)",
+          "[model][threads][determinism]") {
+    using net = sequential<input<784>, dense<128>, relu, dense<10>>;  // > 64 Ki parameters: threaded update
+    auto train = [](std::size_t threads) {
+        set_num_threads(threads);
+        net m{seed{9}};
+        optim::adam o{m.parameters(), {.lr = 1e-3}};
+        auto ctx = m.context(48);
+        std::vector<float> x(48 * 784);
+        std::vector<int> y(48);
+        rng g{seed{4}};
+        for (auto& v : x) v = float(g.uniform());
+        for (auto& l : y) l = int(g.below(10));
+        for (int step = 0; step < 3; ++step) {
+            m.zero_grad();
+            auto out = m.forward(x, ctx);
+            auto dy = ctx.output_gradient();
+            loss::cross_entropy{}(out, y, dy);
+            m.backward(dy, ctx);
+            o.step();
+        }
+        set_num_threads(1);
+        return std::vector<float>(m.parameter_values().begin(), m.parameter_values().end());
+    };
+    const auto one = train(1);
+    REQUIRE(train(2) == one);
+    REQUIRE(train(3) == one);
+}
