@@ -4,6 +4,7 @@
 /// -> threading), for any strides, so A·B, Aᵀ·B and A·Bᵀ need no materialised transpose.
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 #if XSIMD_WITH_AVX512F
@@ -65,7 +66,7 @@ struct gemm_scratch {
 
 #if XSIMD_WITH_AVX512F
 /// In-register transpose of a 16x16 float block (rows r[0..15] become columns).
-inline void transpose16x16(__m512 r[16]) noexcept {
+[[gnu::always_inline]] inline void transpose16x16(__m512 r[16]) noexcept {
     __m512 t[16];
     for (int i = 0; i < 8; ++i) {
         t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -149,9 +150,10 @@ void pack_b(strided<T> B, std::size_t k0, std::size_t kc, std::size_t j0, std::s
         for (std::size_t k = 0; k < kc; ++k) {
             const T* src = base + std::ptrdiff_t(k) * B.row_stride;
             std::size_t j = 0;
-            if (B.col_stride == 1)
-                for (; j < nr; ++j) out[j] = src[j];
-            else
+            if (B.col_stride == 1) {
+                std::memcpy(out, src, nr * sizeof(T));  // a row of the sliver is contiguous in B
+                j = nr;
+            } else
                 for (; j < nr; ++j) out[j] = src[std::ptrdiff_t(j) * B.col_stride];
             for (; j < NR; ++j) out[j] = T(0);
             out += NR;
