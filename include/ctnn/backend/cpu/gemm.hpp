@@ -242,62 +242,16 @@ void gemm_block(std::size_t M, std::size_t j_begin, std::size_t j_end, std::size
     }
 }
 
-/// Few rows of C (batch-1 inference, GEMV): no packing. With k-contiguous B (B = Wᵀ of a row-major W)
-/// every C element is a vectorised dot product; with j-contiguous B, rows of C are vectorised axpys.
-/// Returns false when the operand strides do not fit either form.
-template <class T>
-bool gemm_small_m(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C,
-                  std::size_t ldc) noexcept {
-    using batch = xsimd::batch<T>;
-    constexpr std::size_t W = batch::size;
-    if (A.col_stride != 1) return false;
-    if (B.row_stride == 1) {
-        for (std::size_t i = 0; i < M; ++i) {
-            const T* a = A.data + std::ptrdiff_t(i) * A.row_stride;
-            for (std::size_t j = 0; j < N; ++j) {
-                const T* b = B.data + std::ptrdiff_t(j) * B.col_stride;
-                batch acc0(T(0)), acc1(T(0));
-                std::size_t k = 0;
-                for (; k + 2 * W <= K; k += 2 * W) {
-                    acc0 = xsimd::fma(batch::load_unaligned(a + k), batch::load_unaligned(b + k), acc0);
-                    acc1 = xsimd::fma(batch::load_unaligned(a + k + W), batch::load_unaligned(b + k + W), acc1);
-                }
-                T sum = xsimd::hadd(acc0 + acc1);
-                for (; k < K; ++k) sum += a[k] * b[k];
-                T& c = C[i * ldc + j];
-                c = beta == T(0) ? alpha * sum : alpha * sum + beta * c;
-            }
-        }
-        return true;
-    }
-    if (B.col_stride == 1) {
-        for (std::size_t i = 0; i < M; ++i) {
-            const T* a = A.data + std::ptrdiff_t(i) * A.row_stride;
-            T* c = C + i * ldc;
-            for (std::size_t j = 0; j < N; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
-            for (std::size_t k = 0; k < K; ++k) {
-                const batch ak(alpha * a[k]);
-                const T* b = B.data + std::ptrdiff_t(k) * B.row_stride;
-                std::size_t j = 0;
-                for (; j + W <= N; j += W) xsimd::fma(ak, batch::load_unaligned(b + j), batch::load_unaligned(c + j)).store_unaligned(c + j);
-                for (; j < N; ++j) c[j] += alpha * a[k] * b[j];
-            }
-        }
-        return true;
-    }
-    return false;
-}
-
 /// C = alpha·A·B + beta·C for columns [j0, j1) when both operands are contiguous in k (A row-major
 /// M×K, B = Wᵀ of a row-major W, the dense forward X·Wᵀ): RI×RJ blocks of vectorised dot products,
 /// no packing and no zero-padded tile, for narrow N. K is blocked by KB so the
 /// operand rows stay in L1/L2; partial sums accumulate in C in a fixed order (deterministic).
-template <class T>
+template <class T, std::size_t RI = (gemm_tiles<T>::wide_register_file ? 4 : 2), std::size_t RJ = 4>
 void gemm_dot_block(std::size_t M, std::size_t j0, std::size_t j1, std::size_t K, T alpha, strided<T> A, strided<T> B,
                     T beta, T* C, std::size_t ldc) noexcept {
     using batch = xsimd::batch<T>;
     constexpr std::size_t W = batch::size;
-    constexpr std::size_t RI = gemm_tiles<T>::wide_register_file ? 4 : 2, RJ = 4, KB = 512;
+    constexpr std::size_t KB = 512;
     for (std::size_t k0 = 0; k0 < K; k0 += KB) {
         const std::size_t kc = std::min(KB, K - k0), kv = kc / W * W;
         const bool first = k0 == 0;
@@ -347,6 +301,38 @@ void gemm_dot_block(std::size_t M, std::size_t j0, std::size_t j1, std::size_t K
             }
         }
     }
+}
+
+/// Few rows of C (batch-1 inference, GEMV): no packing. With k-contiguous B (B = Wᵀ of a row-major W)
+/// every C element is a vectorised dot product; with j-contiguous B, rows of C are vectorised axpys.
+/// Returns false when the operand strides do not fit either form.
+template <class T>
+bool gemm_small_m(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C,
+                  std::size_t ldc) noexcept {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    if (A.col_stride != 1) return false;
+    if (B.row_stride == 1) {
+        // one row of x against 8 rows of W at a time: x is loaded once per 8 FMAs
+        gemm_dot_block<T, 1, 8>(M, 0, N, K, alpha, A, B, beta, C, ldc);
+        return true;
+    }
+    if (B.col_stride == 1) {
+        for (std::size_t i = 0; i < M; ++i) {
+            const T* a = A.data + std::ptrdiff_t(i) * A.row_stride;
+            T* c = C + i * ldc;
+            for (std::size_t j = 0; j < N; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
+            for (std::size_t k = 0; k < K; ++k) {
+                const batch ak(alpha * a[k]);
+                const T* b = B.data + std::ptrdiff_t(k) * B.row_stride;
+                std::size_t j = 0;
+                for (; j + W <= N; j += W) xsimd::fma(ak, batch::load_unaligned(b + j), batch::load_unaligned(c + j)).store_unaligned(c + j);
+                for (; j < N; ++j) c[j] += alpha * a[k] * b[j];
+            }
+        }
+        return true;
+    }
+    return false;
 }
 
 }  // namespace detail
