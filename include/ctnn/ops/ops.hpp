@@ -7,6 +7,9 @@
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/policy.hpp"
 #include "../core/tensor.hpp"
+#ifdef CTNN_USE_BLAS
+#include <cblas.h>
+#endif
 
 namespace ctnn::ops {
 
@@ -15,13 +18,26 @@ template <class P>
 inline constexpr bool no_kernel = false;
 }
 
-/// Row-major GEMM: c[M,N] = alpha·op(a)·op(b) + beta·c.
+/// Row-major GEMM: c[M,N] = alpha·op(a)·op(b) + beta·c. With `CTNN_USE_BLAS` (CMake option) the CPU
+/// policy calls cblas_sgemm/cblas_dgemm instead of ctnn's kernels; that library's own thread settings
+/// (e.g. OPENBLAS_NUM_THREADS) then apply instead of ctnn::set_num_threads.
 template <class P, class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-    if constexpr (std::same_as<P, cpu>)
+    if constexpr (std::same_as<P, cpu>) {
+#ifdef CTNN_USE_BLAS
+        if (M == 0 || N == 0) return;
+        const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+        if constexpr (std::is_same_v<T, float>) {
+            cblas_sgemm(CblasRowMajor, ta, tb, int(M), int(N), int(K), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+            return;
+        } else if constexpr (std::is_same_v<T, double>) {
+            cblas_dgemm(CblasRowMajor, ta, tb, int(M), int(N), int(K), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+            return;
+        }
+#endif
         backend::cpu::gemm(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
-    else
+    } else
         static_assert(detail::no_kernel<P>, "ctnn::ops::gemm: no kernel for this execution policy; add one in backend/");
 }
 

@@ -21,6 +21,11 @@ int main() {
     }
     const auto p = m.predict(x);
     const bool ok = p(0, 0) < 0 && p(1, 0) > 0 && p(2, 0) > 0 && p(3, 0) < 0;
-    std::printf("consumer: XOR loss %.4f, %s\n", l, ok ? "learned" : "NOT learned");
+#ifdef CTNN_USE_BLAS
+    const char* backend = "gemm backend: cblas";
+#else
+    const char* backend = "gemm backend: ctnn";
+#endif
+    std::printf("consumer: XOR loss %.4f, %s; %s\n", l, ok ? "learned" : "NOT learned", backend);
     return ok ? 0 : 1;
 }

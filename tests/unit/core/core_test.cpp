@@ -152,6 +152,21 @@ TEST_CASE("gemm: alpha and beta accumulate in place; beta 0 ignores NaN in C", "
     for (float v : d) REQUIRE(v == 1.5f);
 }
 
+TEST_CASE("gemm: an output overlapping an operand is rejected; operands may share memory", "[core][gemm]") {
+    std::vector<float> buf(64, 1.0f);
+    // C = rows 2..3 of the same buffer that holds A (rows 0..3): overlap
+    REQUIRE_THROWS_WITH(backend::cpu::gemm<float>(false, false, 4, 4, 4, 1.0f, buf.data(), 4, buf.data() + 32, 4, 0.0f,
+                                                  buf.data() + 8, 4),
+                        Catch::Contains("overlaps operand A"));
+    REQUIRE_THROWS_WITH(backend::cpu::gemm<float>(false, true, 2, 2, 4, 1.0f, buf.data(), 4, buf.data() + 16, 4, 0.0f,
+                                                  buf.data() + 20, 2),
+                        Catch::Contains("overlaps operand B"));
+    // A·Aᵀ into a separate C: fine
+    std::vector<float> c(16);
+    backend::cpu::gemm<float>(false, true, 4, 4, 4, 1.0f, buf.data(), 4, buf.data(), 4, 0.0f, c.data(), 4);
+    for (float v : c) REQUIRE(v == 4.0f);
+}
+
 TEST_CASE("gemm: results are bit-identical for 1 to 4 threads", "[core][gemm][threads]") {
     const std::size_t M = 64, N = 784, K = 256;
     rng g{seed{9}};

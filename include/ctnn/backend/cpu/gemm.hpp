@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <xsimd/xsimd.hpp>
 #if XSIMD_WITH_AVX512F
 #include <immintrin.h>
@@ -335,16 +336,38 @@ bool gemm_small_m(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<
     return false;
 }
 
+/// Bytes [first, last] that a strided rows x cols operand touches.
+template <class T>
+std::pair<const char*, const char*> extent(const T* data, std::size_t rows, std::size_t cols, std::ptrdiff_t rs,
+                                           std::ptrdiff_t cs) noexcept {
+    std::ptrdiff_t lo = 0, hi = 0;
+    for (std::ptrdiff_t d : {std::ptrdiff_t(rows - 1) * rs, std::ptrdiff_t(cols - 1) * cs}) (d < 0 ? lo : hi) += d;
+    return {reinterpret_cast<const char*>(data + lo), reinterpret_cast<const char*>(data + hi + 1) - 1};
+}
+
+/// Throws ctnn::error when C overlaps A or B (the kernels read A and B after writing parts of C).
+template <class T>
+void check_no_alias(std::size_t M, std::size_t N, std::size_t K, strided<T> A, strided<T> B, const T* C, std::size_t ldc) {
+    const auto c = extent(C, M, N, std::ptrdiff_t(ldc), 1);
+    auto overlaps = [&](std::pair<const char*, const char*> x) { return !(x.second < c.first || c.second < x.first); };
+    if (overlaps(extent(A.data, M, K, A.row_stride, A.col_stride)))
+        ctnn::detail::fail("gemm: the output C overlaps operand A; C must be a separate buffer (no in-place GEMM)");
+    if (overlaps(extent(B.data, K, N, B.row_stride, B.col_stride)))
+        ctnn::detail::fail("gemm: the output C overlaps operand B; C must be a separate buffer (no in-place GEMM)");
+}
+
 }  // namespace detail
 
 /// C[M, N] (row-major, leading dimension ldc) = alpha * A·B + beta * C, with A an M×K and B a K×N
-/// strided operand. `beta == 0` never reads C (it may hold NaN). C must not alias A or B.
+/// strided operand. `beta == 0` never reads C (it may hold NaN). C must not overlap A or B (checked:
+/// ctnn::error); A and B may overlap each other.
 /// Columns of C are split among the pool's threads in fixed NR-multiples; every element is computed by
 /// one thread in the same k order, so the result does not depend on the thread count.
 template <class T>
 void gemm(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C,
           std::size_t ldc, thread_pool& pool = default_pool()) {
     if (M == 0 || N == 0) return;
+    if (K > 0) detail::check_no_alias(M, N, K, A, B, C, ldc);
     if (K == 0) {
         for (std::size_t i = 0; i < M; ++i)
             for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
