@@ -162,12 +162,13 @@ void pack_b(strided<T> B, std::size_t k0, std::size_t kc, std::size_t j0, std::s
     }
 }
 
-/// C[0:mr, 0:nr] = alpha * Apanel·Bpanel + beta * C (beta == 0 never reads C). The MR x NV
+/// C[0:mr, 0:nr] = alpha * Apanel·Bpanel + beta * C (beta == 0 never reads C). Row k of the B
+/// sliver is at b + k·b_stride: NR in a packed sliver, or B's own row stride when B is read in place. The MR x NV
 /// accumulators are indexed only by compile-time constants (folds over index sequences), so they
 /// live in registers.
 template <class T>
-void micro_kernel(std::size_t kc, const T* a, const T* b, T alpha, T beta, T* c, std::size_t ldc, std::size_t mr,
-                  std::size_t nr) noexcept {
+void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t b_stride, T alpha, T beta, T* c, std::size_t ldc,
+                  std::size_t mr, std::size_t nr) noexcept {
     using tiles = gemm_tiles<T>;
     using batch = typename tiles::batch;
     constexpr std::size_t MR = tiles::MR, W = tiles::W, NR = tiles::NR;
@@ -176,13 +177,13 @@ void micro_kernel(std::size_t kc, const T* a, const T* b, T alpha, T beta, T* c,
     batch acc0[MR], acc1[MR];
     [&]<std::size_t... I>(std::index_sequence<I...>) { ((acc0[I] = acc1[I] = batch(T(0))), ...); }(rows{});
     for (std::size_t k = 0; k < kc; ++k) {
-        const batch b0 = batch::load_aligned(b);
-        const batch b1 = batch::load_aligned(b + W);
+        const batch b0 = batch::load_unaligned(b);
+        const batch b1 = batch::load_unaligned(b + W);
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((acc0[I] = xsimd::fma(batch(a[I]), b0, acc0[I]), acc1[I] = xsimd::fma(batch(a[I]), b1, acc1[I])), ...);
         }(rows{});
         a += MR;
-        b += NR;
+        b += b_stride;
     }
     const batch va(alpha);
     if (mr == MR && nr == NR) {
@@ -216,7 +217,9 @@ void micro_kernel(std::size_t kc, const T* a, const T* b, T alpha, T beta, T* c,
         }
 }
 
-/// Single-threaded blocked GEMM on columns [j_begin, j_end) of C.
+/// Single-threaded blocked GEMM on columns [j_begin, j_end) of C. When B's rows are contiguous
+/// (A·B, Aᵀ·B) and M is small, a packed B sliver would serve only a few micro-tiles, so full slivers
+/// are read in place and only a partial last sliver is packed.
 template <class T>
 void gemm_block(std::size_t M, std::size_t j_begin, std::size_t j_end, std::size_t K, T alpha, strided<T> A, strided<T> B,
                 T beta, T* C, std::size_t ldc) {
@@ -225,19 +228,26 @@ void gemm_block(std::size_t M, std::size_t j_begin, std::size_t j_end, std::size
     auto& s = gemm_scratch<T>::local();
     T* bp = s.get(s.b, KC * NC);
     T* ap = s.get(s.a, KC * MC);
+    const bool b_in_place = B.col_stride == 1 && B.row_stride > 0 && M <= 2 * MC;
     for (std::size_t jc = j_begin; jc < j_end; jc += NC) {
         const std::size_t nc = std::min(NC, j_end - jc);
+        const std::size_t full = b_in_place ? nc / NR * NR : 0;  // columns read in place
         for (std::size_t pc = 0; pc < K; pc += KC) {
             const std::size_t kc = std::min(KC, K - pc);
             const T b_eff = pc == 0 ? beta : T(1);
-            pack_b(B, pc, kc, jc, nc, bp);
+            if (full < nc) pack_b(B, pc, kc, jc + full, nc - full, bp);
             for (std::size_t ic = 0; ic < M; ic += MC) {
                 const std::size_t mc = std::min(MC, M - ic);
                 pack_a(A, ic, mc, pc, kc, ap);
-                for (std::size_t jr = 0; jr < nc; jr += NR)
+                for (std::size_t jr = 0; jr < nc; jr += NR) {
+                    const bool direct = jr < full;
+                    const T* b = direct ? B.data + std::ptrdiff_t(pc) * B.row_stride + std::ptrdiff_t(jc + jr)
+                                        : bp + (jr - full) * kc;
+                    const std::size_t b_stride = direct ? std::size_t(B.row_stride) : NR;
                     for (std::size_t ir = 0; ir < mc; ir += MR)
-                        micro_kernel<T>(kc, ap + ir * kc, bp + jr * kc, alpha, b_eff, C + (ic + ir) * ldc + jc + jr, ldc,
+                        micro_kernel<T>(kc, ap + ir * kc, b, b_stride, alpha, b_eff, C + (ic + ir) * ldc + jc + jr, ldc,
                                         std::min(MR, mc - ir), std::min(NR, nc - jr));
+                }
             }
         }
     }
