@@ -45,3 +45,15 @@ static void BM_MLP_Predict(benchmark::State& state) {
     state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_MLP_Predict)->Arg(1)->Arg(64);
+
+// A tiny model of the kind compile-time inference libraries (RTNeural) target: 8-16-16-1, tanh.
+static void BM_TinyMLP_Predict(benchmark::State& state) {
+    sequential<input<8>, dense<16>, ctnn::tanh, dense<16>, ctnn::tanh, dense<1>> m{seed{1}};
+    std::vector<float> x(8, 0.25f), out(1);
+    for (auto _ : state) {
+        m.predict_into(x.data(), out.data(), 1);
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["samples/s"] = benchmark::Counter(1.0, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_TinyMLP_Predict);

@@ -69,6 +69,12 @@ struct dense {
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const {
             const std::size_t rows = batch * rows_per_sample;
+            if constexpr (N * in <= small_gemv_limit) {
+                if (rows == 1) {  // compile-time sizes, no dispatch: what a tiny batch-1 model spends its time on
+                    small_gemv(x, y);
+                    return;
+                }
+            }
             ops::gemm<cpu>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N);
             if constexpr (Bias) ops::add_row_vector<cpu>(y, m_b, rows, N);
         }
@@ -82,6 +88,16 @@ struct dense {
         }
 
     private:
+        /// Weights up to this many values take the fully compile-time batch-1 path.
+        static constexpr std::size_t small_gemv_limit = 4096;
+        void small_gemv(const T* x, T* y) const noexcept {
+            for (std::size_t j = 0; j < N; ++j) {
+                const T* w = m_w + j * in;
+                T s = Bias ? m_b[j] : T(0);
+                for (std::size_t k = 0; k < in; ++k) s += w[k] * x[k];
+                y[j] = s;
+            }
+        }
         T* m_w = nullptr;
         T* m_dw = nullptr;
         T* m_b = nullptr;
