@@ -72,12 +72,7 @@ int main(int argc, char** argv) {
                 for (std::size_t s = 0; s < n; ++s) {
                     const data::span_tensor<const float> x{train.x.data() + s * batch * 784, batch * 784};
                     const data::span_tensor<const std::int32_t> y{train.labels.data() + s * batch, batch};
-                    m.zero_grad();
-                    auto out = m.forward(x, ctx);
-                    auto dy = ctx.output_gradient();
-                    loss::cross_entropy{}(out, y, dy);
-                    m.backward(dy, ctx);
-                    opt.step();
+                    train_step(m, ctx, opt, loss::cross_entropy{}, x, y);
                 }
             };
             // libtorch

@@ -20,14 +20,7 @@ static void BM_MLP_TrainStep(benchmark::State& state) {
     rng g{seed{2}};
     for (auto& v : x) v = float(g.uniform());
     for (auto& l : labels) l = int(g.below(10));
-    for (auto _ : state) {
-        m.zero_grad();
-        auto y = m.forward(x, ctx);
-        auto dy = ctx.output_gradient();
-        benchmark::DoNotOptimize(loss::cross_entropy{}(y, labels, dy));
-        m.backward(dy, ctx);
-        opt.step();
-    }
+    for (auto _ : state) benchmark::DoNotOptimize(train_step(m, ctx, opt, loss::cross_entropy{}, x, labels));
     state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
     state.counters["FLOP/s"] = benchmark::Counter(3 * forward_flops_per_sample * double(batch), benchmark::Counter::kIsIterationInvariantRate);
     set_num_threads(1);

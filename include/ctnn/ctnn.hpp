@@ -32,3 +32,4 @@
 #include "metrics/confusion.hpp"
 #include "train/callbacks.hpp"
 #include "train/fit.hpp"
+#include "train/step.hpp"

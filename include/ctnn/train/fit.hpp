@@ -12,6 +12,7 @@
 #include "../data/dataset.hpp"
 #include "../loss/losses.hpp"
 #include "../metrics/confusion.hpp"
+#include "step.hpp"
 
 namespace ctnn {
 
@@ -132,14 +133,10 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
         double loss_sum = 0;
         std::size_t n_seen = 0;
         while (ld.next(b)) {
-            model.zero_grad();
-            auto y = model.forward(b.x, ctx);
-            auto dy = ctx.output_gradient();
             T l;
-            if constexpr (labels) l = loss_fn(y, b.labels, dy);
-            else l = loss_fn(y, b.targets, dy);
-            model.backward(dy, ctx);
-            opt.step();
+            if constexpr (labels) l = train_step(model, ctx, opt, loss_fn, b.x, b.labels);
+            else l = train_step(model, ctx, opt, loss_fn, b.x, b.targets);
+            const auto y = ctx.template activation<Model::depth - 1>();
             loss_sum += double(l) * double(b.size);
             n_seen += b.size;
             if (!train.labels.empty())

@@ -11,14 +11,7 @@ int main() {
     const std::vector<float> x{0, 0, 0, 1, 1, 0, 1, 1}, t{0, 1, 1, 0};
     auto ctx = m.context(4);
     float l = 0;
-    for (int i = 0; i < 500; ++i) {
-        m.zero_grad();
-        auto y = m.forward(x, ctx);
-        auto dy = ctx.output_gradient();
-        l = loss::bce_with_logits{}(y, t, dy);
-        m.backward(dy, ctx);
-        o.step();
-    }
+    for (int i = 0; i < 500; ++i) l = train_step(m, ctx, o, loss::bce_with_logits{}, x, t);
     const auto p = m.predict(x);
     const bool ok = p(0, 0) < 0 && p(1, 0) > 0 && p(2, 0) > 0 && p(3, 0) < 0;
 #ifdef CTNN_USE_BLAS

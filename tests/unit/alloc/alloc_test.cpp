@@ -41,12 +41,7 @@ std::size_t allocations_in_steps(Model& model, Opt& opt, const Loss& loss, const
             ld.start_epoch();
             ld.next(b);
         }
-        model.zero_grad();
-        auto y = model.forward(b.x, ctx);
-        auto dy = ctx.output_gradient();
-        loss(y, b.labels, dy);
-        model.backward(dy, ctx);
-        opt.step();
+        train_step(model, ctx, opt, loss, b.x, b.labels);
     };
     for (int i = 0; i < 3; ++i) step();  // warm-up: GEMM packing buffers grow here
     const std::size_t before = g_allocations.load();

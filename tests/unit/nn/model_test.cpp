@@ -244,14 +244,7 @@ TEST_CASE("training is bit-identical for 1, 2 and 3 threads (GEMM and optimizer 
         rng g{seed{4}};
         for (auto& v : x) v = float(g.uniform());
         for (auto& l : y) l = int(g.below(10));
-        for (int step = 0; step < 3; ++step) {
-            m.zero_grad();
-            auto out = m.forward(x, ctx);
-            auto dy = ctx.output_gradient();
-            loss::cross_entropy{}(out, y, dy);
-            m.backward(dy, ctx);
-            o.step();
-        }
+        for (int step = 0; step < 3; ++step) train_step(m, ctx, o, loss::cross_entropy{}, x, y);
         set_num_threads(1);
         return std::vector<float>(m.parameter_values().begin(), m.parameter_values().end());
     };

@@ -170,14 +170,7 @@ void check_against_torch(const std::string& name, auto make) {
     const auto x = ref_array("x");
     const auto lab = ref_labels();
     auto ctx = m.context(6);
-    for (int s = 0; s < 3; ++s) {
-        m.zero_grad();
-        auto y = m.forward(x, ctx);
-        auto dy = ctx.output_gradient();
-        loss::cross_entropy{}(y, lab, dy);
-        m.backward(dy, ctx);
-        opt.step();
-    }
+    for (int s = 0; s < 3; ++s) train_step(m, ctx, opt, loss::cross_entropy{}, x, lab);
     for (auto& p : m.named_parameters()) {
         INFO(name << " " << p.name);
         require_close(ref_array(name + "." + p.name), p.value, 1e-12);
