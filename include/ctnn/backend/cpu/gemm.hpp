@@ -346,6 +346,61 @@ bool gemm_small_m(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<
     return false;
 }
 
+/// Small problems with j-contiguous B (A·B, Aᵀ·B) and N up to four vectors: each row of C is held in
+/// up to four vector accumulators over the whole K loop; no packing, no tile buffer, no threads.
+/// Returns false when the shape does not fit.
+template <class T>
+bool gemm_small(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C,
+                std::size_t ldc) noexcept {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    if (B.col_stride != 1 || N > 4 * W || N < W || M * N * K > (std::size_t(1) << 18)) return false;
+    const std::size_t nv = N / W;  // whole vectors; the rest of each row is done in scalar
+    // R rows x V vectors of accumulators (up to 16): enough independent FMA chains to hide latency
+    auto rows = [&]<std::size_t R, std::size_t V>(std::size_t i0) {
+        batch acc[R * V];
+        for (auto& x : acc) x = batch(T(0));
+        for (std::size_t k = 0; k < K; ++k) {
+            const T* b = B.data + std::ptrdiff_t(k) * B.row_stride;
+            batch bv[V];
+            [&]<std::size_t... Q>(std::index_sequence<Q...>) { ((bv[Q] = batch::load_unaligned(b + Q * W)), ...); }(
+                std::make_index_sequence<V>{});
+            [&]<std::size_t... P>(std::index_sequence<P...>) {
+                ((acc[P] = xsimd::fma(batch(A.data[std::ptrdiff_t(i0 + P / V) * A.row_stride + std::ptrdiff_t(k) * A.col_stride]),
+                                      bv[P % V], acc[P])),
+                 ...);
+            }(std::make_index_sequence<R * V>{});
+        }
+        for (std::size_t r = 0; r < R; ++r) {
+            T* c = C + (i0 + r) * ldc;
+            for (std::size_t q = 0; q < V; ++q) {
+                batch x = acc[r * V + q] * batch(alpha);
+                if (beta != T(0)) x = xsimd::fma(batch(beta), batch::load_unaligned(c + q * W), x);
+                x.store_unaligned(c + q * W);
+            }
+            const T* a_row = A.data + std::ptrdiff_t(i0 + r) * A.row_stride;
+            for (std::size_t j = V * W; j < N; ++j) {
+                T sum = 0;
+                for (std::size_t k = 0; k < K; ++k)
+                    sum += a_row[std::ptrdiff_t(k) * A.col_stride] * B.data[std::ptrdiff_t(k) * B.row_stride + std::ptrdiff_t(j)];
+                c[j] = beta == T(0) ? alpha * sum : alpha * sum + beta * c[j];
+            }
+        }
+    };
+    auto block = [&]<std::size_t R>(std::size_t i0) {
+        switch (nv) {
+            case 1: rows.template operator()<R, 1>(i0); break;
+            case 2: rows.template operator()<R, 2>(i0); break;
+            case 3: rows.template operator()<R, 3>(i0); break;
+            default: rows.template operator()<R, 4>(i0); break;
+        }
+    };
+    std::size_t i = 0;
+    for (; i + 4 <= M; i += 4) block.template operator()<4>(i);
+    for (; i < M; ++i) block.template operator()<1>(i);
+    return true;
+}
+
 /// Bytes [first, last] that a strided rows x cols operand touches.
 template <class T>
 std::pair<const char*, const char*> extent(const T* data, std::size_t rows, std::size_t cols, std::ptrdiff_t rs,
@@ -384,6 +439,7 @@ void gemm(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, st
         return;
     }
     if (M <= 2 && detail::gemm_small_m(M, N, K, alpha, A, B, beta, C, ldc)) return;
+    if (detail::gemm_small(M, N, K, alpha, A, B, beta, C, ldc)) return;
     constexpr std::size_t NR = detail::gemm_tiles<T>::NR;
     const std::size_t work = M * N * K;
     std::size_t parts = std::min(pool.size(), (N + NR - 1) / NR);
