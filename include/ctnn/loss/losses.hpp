@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <xsimd/xsimd.hpp>
+
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 
@@ -113,6 +115,7 @@ struct cross_entropy {
         T* g = dy.data();
         T sum = 0;
         const T inv_b = T(1) / T(batch);
+        // pass 1: check labels, shift each row by its max (stability), accumulate -(z_c - max)
         for (std::size_t b = 0; b < batch; ++b) {
             const long long c = static_cast<long long>(lab[b]);
             if (c < 0 || std::size_t(c) >= k) [[unlikely]]
@@ -121,13 +124,24 @@ struct cross_entropy {
             const T* zb = z + b * k;
             T* gb = g + b * k;
             const T m = *std::max_element(zb, zb + k);
+            for (std::size_t j = 0; j < k; ++j) gb[j] = zb[j] - m;
+            sum -= gb[c];
+        }
+        // pass 2: one vectorised exp over the whole [batch, k] buffer (rows are often shorter than a vector)
+        using vec = xsimd::batch<T>;
+        const std::size_t n = batch * k;
+        std::size_t i = 0;
+        for (; i + vec::size <= n; i += vec::size) xsimd::exp(vec::load_unaligned(g + i)).store_unaligned(g + i);
+        for (; i < n; ++i) g[i] = std::exp(g[i]);
+        // pass 3: log-sum-exp per row, softmax - onehot, mean over the batch
+        for (std::size_t b = 0; b < batch; ++b) {
+            T* gb = g + b * k;
             T s = 0;
-            for (std::size_t j = 0; j < k; ++j) s += (gb[j] = std::exp(zb[j] - m));
-            const T lse = m + std::log(s);
-            sum += lse - zb[c];
+            for (std::size_t j = 0; j < k; ++j) s += gb[j];
+            sum += std::log(s);
             const T inv_s = inv_b / s;
             for (std::size_t j = 0; j < k; ++j) gb[j] *= inv_s;
-            gb[c] -= inv_b;
+            gb[std::size_t(lab[b])] -= inv_b;
         }
         return sum * inv_b;
     }
