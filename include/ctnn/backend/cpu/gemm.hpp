@@ -51,6 +51,13 @@ struct gemm_tiles {
     static constexpr std::size_t NC = NR * 64;
 };
 
+/// alpha·AB (already scaled) + beta·c, the one place that keeps the rule "beta == 0 never reads C"
+/// (C may hold NaN or garbage then).
+template <class T>
+T blend(T scaled_ab, T beta, T c) noexcept {
+    return beta == T(0) ? scaled_ab : scaled_ab + beta * c;
+}
+
 /// Packing buffers, one set per thread, grown during warm-up and then reused.
 template <class T>
 struct gemm_scratch {
@@ -213,7 +220,7 @@ void micro_kernel(std::size_t kc, const T* a, const T* b, std::size_t b_stride, 
     for (std::size_t i = 0; i < mr; ++i)
         for (std::size_t j = 0; j < nr; ++j) {
             T& dst = c[i * ldc + j];
-            dst = beta == T(0) ? tile[i * NR + j] : tile[i * NR + j] + beta * dst;
+            dst = blend(tile[i * NR + j], beta, dst);
         }
 }
 
@@ -266,7 +273,7 @@ void gemm_dot_block(std::size_t M, std::size_t j0, std::size_t j1, std::size_t K
     for (std::size_t k0 = 0; k0 < K; k0 += KB) {
         const std::size_t kc = std::min(KB, K - k0), kv = kc / W * W;
         const bool first = k0 == 0;
-        auto finish = [&](T& c, T sum) { c = first ? (beta == T(0) ? alpha * sum : alpha * sum + beta * c) : c + alpha * sum; };
+        auto finish = [&](T& c, T sum) { c = first ? blend(alpha * sum, beta, c) : c + alpha * sum; };
         for (std::size_t j = j0; j < j1; j += RJ) {
             const std::size_t nj = std::min(RJ, j1 - j);
             for (std::size_t i = 0; i < M; i += RI) {
@@ -332,7 +339,7 @@ bool gemm_small_m(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<
         for (std::size_t i = 0; i < M; ++i) {
             const T* a = A.data + std::ptrdiff_t(i) * A.row_stride;
             T* c = C + i * ldc;
-            for (std::size_t j = 0; j < N; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
+            for (std::size_t j = 0; j < N; ++j) c[j] = blend(T(0), beta, c[j]);
             for (std::size_t k = 0; k < K; ++k) {
                 const batch ak(alpha * a[k]);
                 const T* b = B.data + std::ptrdiff_t(k) * B.row_stride;
@@ -383,7 +390,7 @@ bool gemm_small(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T>
                 T sum = 0;
                 for (std::size_t k = 0; k < K; ++k)
                     sum += a_row[std::ptrdiff_t(k) * A.col_stride] * B.data[std::ptrdiff_t(k) * B.row_stride + std::ptrdiff_t(j)];
-                c[j] = beta == T(0) ? alpha * sum : alpha * sum + beta * c[j];
+                c[j] = blend(alpha * sum, beta, c[j]);
             }
         }
     };
@@ -435,7 +442,7 @@ void gemm(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, st
     if (K > 0) detail::check_no_alias(M, N, K, A, B, C, ldc);
     if (K == 0) {
         for (std::size_t i = 0; i < M; ++i)
-            for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+            for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = detail::blend(T(0), beta, C[i * ldc + j]);
         return;
     }
     if (M <= 2 && detail::gemm_small_m(M, N, K, alpha, A, B, beta, C, ldc)) return;
