@@ -8,6 +8,7 @@
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "../backend/epilogue.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
 
@@ -15,7 +16,9 @@ namespace ctnn {
 
 namespace detail {
 /// An elementwise activation layer: `F::forward(x)` is an xtensor expression of x; `F::backward(x, y, dy)`
-/// gives dx from the input, the output and the upstream gradient.
+/// gives dx from the input, the output and the upstream gradient. When `F::fusable`, backward reads only
+/// y and dy, and `sequential` may fuse the layer into a preceding dense layer's GEMM epilogue
+/// (`F::kind`, `F::slope`); its input is then never stored.
 template <class F, const char* Name>
 struct elementwise {
     template <shape_type In, class T>
@@ -25,6 +28,9 @@ struct elementwise {
         using output_shape = In;
         static constexpr std::string_view name = Name;
         static constexpr std::size_t cache_size = 0;
+        static constexpr bool fusable = F::fusable;
+        static constexpr activation_kind kind = F::kind;
+        static constexpr T slope = T(F::slope);
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const {
             const std::size_t n = batch * In::size;
@@ -44,36 +50,49 @@ struct elementwise {
 template <class E>
 using value_of = typename std::decay_t<E>::value_type;
 
-struct relu_fn {
+/// Defaults for activations with a GEMM-epilogue form.
+template <activation_kind K, double Slope = 0.0>
+struct fusable_as {
+    static constexpr bool fusable = true;
+    static constexpr activation_kind kind = K;
+    static constexpr double slope = Slope;
+};
+struct relu_fn : fusable_as<activation_kind::relu> {
     static auto forward(const auto& x) { return xt::maximum(x, value_of<decltype(x)>(0)); }
-    static auto backward(const auto& x, const auto&, const auto& dy) {
-        using T = value_of<decltype(x)>;
-        return xt::where(x > T(0), dy, T(0));
+    // y > 0 exactly where x > 0
+    static auto backward(const auto&, const auto& y, const auto& dy) {
+        using T = value_of<decltype(y)>;
+        return xt::where(y > T(0), dy, T(0));
     }
 };
 template <double Slope>
 struct leaky_relu_fn {
+    // with Slope >= 0, y > 0 exactly where x > 0, so backward can read y (and the layer can be fused)
+    static constexpr bool fusable = Slope >= 0;
+    static constexpr activation_kind kind = activation_kind::leaky_relu;
+    static constexpr double slope = Slope;
     static auto forward(const auto& x) {
         using T = value_of<decltype(x)>;
         return xt::where(x > T(0), x, T(Slope) * x);
     }
-    static auto backward(const auto& x, const auto&, const auto& dy) {
+    static auto backward(const auto& x, const auto& y, const auto& dy) {
         using T = value_of<decltype(x)>;
-        return xt::where(x > T(0), dy, T(Slope) * dy);
+        if constexpr (fusable) return xt::where(y > T(0), dy, T(Slope) * dy);
+        else return xt::where(x > T(0), dy, T(Slope) * dy);
     }
 };
-struct sigmoid_fn {
+struct sigmoid_fn : fusable_as<activation_kind::sigmoid> {
     static auto forward(const auto& x) {
         using T = value_of<decltype(x)>;
         return T(1) / (T(1) + xt::exp(-x));
     }
     static auto backward(const auto&, const auto& y, const auto& dy) { return dy * y * (value_of<decltype(y)>(1) - y); }
 };
-struct tanh_fn {
+struct tanh_fn : fusable_as<activation_kind::tanh> {
     static auto forward(const auto& x) { return xt::tanh(x); }
     static auto backward(const auto&, const auto& y, const auto& dy) { return dy * (value_of<decltype(y)>(1) - y * y); }
 };
-struct identity_fn {
+struct identity_fn : fusable_as<activation_kind::none> {
     static auto forward(const auto& x) { return x; }
     static auto backward(const auto&, const auto&, const auto& dy) { return dy; }
 };

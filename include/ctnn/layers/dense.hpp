@@ -67,16 +67,20 @@ struct dense {
             return adapt_flat(m_b, N);
         }
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
-        void predict(const T* x, T* y, std::size_t batch) const {
+        void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
+        /// `sequential` fuses a following relu/leaky_relu/sigmoid/tanh/identity layer into this one:
+        /// y = act(x·Wᵀ + b), with bias and activation applied to each GEMM output tile in registers.
+        static constexpr bool fuses_activation = true;
+        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
             const std::size_t rows = batch * rows_per_sample;
+            const epilogue<T> ep{Bias ? m_b : nullptr, act, slope};
             if constexpr (N * in <= small_gemv_limit) {
                 if (rows == 1) {  // compile-time sizes, no dispatch: what a tiny batch-1 model spends its time on
-                    small_gemv(x, y);
+                    small_gemv(x, y, ep);
                     return;
                 }
             }
-            ops::gemm<cpu>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N);
-            if constexpr (Bias) ops::add_row_vector<cpu>(y, m_b, rows, N);
+            ops::gemm<cpu>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N, ep);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
             const std::size_t rows = batch * rows_per_sample;
@@ -90,13 +94,14 @@ struct dense {
     private:
         /// Weights up to this many values take the fully compile-time batch-1 path.
         static constexpr std::size_t small_gemv_limit = 4096;
-        void small_gemv(const T* x, T* y) const noexcept {
+        void small_gemv(const T* x, T* y, const epilogue<T>& ep) const noexcept {
             for (std::size_t j = 0; j < N; ++j) {
                 const T* w = m_w + j * in;
                 T s = Bias ? m_b[j] : T(0);
                 for (std::size_t k = 0; k < in; ++k) s += w[k] * x[k];
                 y[j] = s;
             }
+            ops::apply_epilogue<cpu>(epilogue<T>{nullptr, ep.act, ep.slope}, y, 1, N, N);  // vectorised activation
         }
         T* m_w = nullptr;
         T* m_dw = nullptr;

@@ -78,6 +78,25 @@ public:
     using layer_type = std::tuple_element_t<I, layers>;
     using output_shape = typename layer_type<depth - 1>::output_shape;
 
+    /// True when layer I (a dense layer) computes layer I+1 (an activation) in its GEMM epilogue:
+    /// bias and activation are applied to each output tile in registers, layer I+1 does no pass of its
+    /// own, and layer I's pre-activation output is not stored.
+    template <std::size_t I>
+    static constexpr bool fuses_next() {
+        if constexpr (I + 1 >= depth) return false;
+        else {
+            using L = layer_type<I>;
+            using A = layer_type<I + 1>;
+            if constexpr (requires { L::fuses_activation; A::fusable; }) return L::fuses_activation && A::fusable;
+            else return false;
+        }
+    }
+    template <std::size_t I>
+    static constexpr bool fused_into_previous() {
+        if constexpr (I == 0) return false;
+        else return fuses_next<I - 1>();
+    }
+
 private:
     using idx = std::make_index_sequence<depth>;
     template <std::size_t... I>
@@ -149,6 +168,8 @@ public:
         /// Output of layer I (I = depth-1 is the model output) from the last forward.
         template <std::size_t I>
         auto activation() const {
+            static_assert(!fuses_next<I>(), "sequential::context::activation<I>: layer I is a dense layer fused with the "
+                                            "activation after it, so its own output is not stored; read activation<I + 1>()");
             return adapt_batch<typename layer_type<I>::output_shape>(m_act.data() + m_act_off[I + 1], m_batch);
         }
 
@@ -303,11 +324,18 @@ private:
             any = any || (!m_frozen[i] && parameter_offsets[i] != parameter_offsets[i + 1]);
         }
     }
+    template <std::size_t I>
+    void forward_one(context_type& ctx) {
+        if constexpr (fuses_next<I>()) {
+            using A = layer_type<I + 1>;
+            std::get<I>(m_layers).predict_fused(ctx.act(I), ctx.act(I + 2), ctx.m_batch, A::kind, A::slope);
+        } else if constexpr (!fused_into_previous<I>())
+            std::get<I>(m_layers).forward(ctx.act(I), ctx.act(I + 1), ctx.m_batch, ctx.m_cache.data() + ctx.m_cache_off[I],
+                                          m_mode);
+    }
     template <std::size_t... I>
     void forward_all(context_type& ctx, std::index_sequence<I...>) {
-        (std::get<I>(m_layers).forward(ctx.act(I), ctx.act(I + 1), ctx.m_batch, ctx.m_cache.data() + ctx.m_cache_off[I],
-                                       m_mode),
-         ...);
+        (forward_one<I>(ctx), ...);
     }
     template <std::size_t I>
     bool backward_one(context_type& ctx, const T*& cur, bool input_gradient) {
@@ -333,10 +361,19 @@ private:
     template <std::size_t... I>
     void predict_all(const T* x, T* out, std::size_t batch, scratch_t& s, std::index_sequence<I...>) const {
         const T* cur = x;
+        std::size_t free = 0;  // the scratch buffer that does not hold `cur`
         auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
-            T* dst = J == depth - 1 ? out : s[J % 2].data();
-            std::get<J>(m_layers).predict(cur, dst, batch);
-            cur = dst;
+            if constexpr (!fused_into_previous<J>()) {
+                constexpr std::size_t last = fuses_next<J>() ? J + 1 : J;
+                T* dst = last == depth - 1 ? out : s[free].data();
+                if constexpr (fuses_next<J>()) {
+                    using A = layer_type<J + 1>;
+                    std::get<J>(m_layers).predict_fused(cur, dst, batch, A::kind, A::slope);
+                } else
+                    std::get<J>(m_layers).predict(cur, dst, batch);
+                cur = dst;
+                free ^= 1;
+            }
         };
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }

@@ -152,6 +152,41 @@ TEST_CASE("gemm: alpha and beta accumulate in place; beta 0 ignores NaN in C", "
     for (float v : d) REQUIRE(v == 1.5f);
 }
 
+TEST_CASE("gemm: the bias + activation epilogue equals the scalar rule on every kernel path", "[core][gemm][epilogue]") {
+    // (ta, tb, M, N, K): batch-1 dot product, batch-1 axpy, small no-packing kernel, narrow X·Wᵀ over two
+    // K blocks, packed kernel with edge tiles over two K blocks (the epilogue belongs to the last one), K = 0
+    struct shape_case {
+        bool ta, tb;
+        std::size_t M, N, K;
+    };
+    const shape_case cases[] = {{false, true, 1, 37, 70},  {false, false, 1, 37, 70}, {false, false, 8, 32, 16},
+                                {false, true, 37, 10, 600}, {false, true, 37, 70, 300}, {true, false, 19, 45, 260},
+                                {false, false, 5, 9, 0}};
+    const activation_kind kinds[] = {activation_kind::none, activation_kind::relu, activation_kind::leaky_relu,
+                                     activation_kind::sigmoid, activation_kind::tanh};
+    for (const auto& sc : cases)
+        for (auto kind : kinds)
+            for (bool with_bias : {false, true}) {
+                const std::size_t M = sc.M, N = sc.N, K = sc.K;
+                rng g{seed{M * 31 + N + K}};
+                std::vector<float> a(std::max<std::size_t>(M * K, 1)), b(std::max<std::size_t>(K * N, 1)), bias(N), c(M * N, 0.5f);
+                for (auto& v : a) v = float(g.uniform(-1, 1));
+                for (auto& v : b) v = float(g.uniform(-1, 1));
+                for (auto& v : bias) v = float(g.uniform(-1, 1));
+                const epilogue<float> ep{with_bias ? bias.data() : nullptr, kind, 0.1f};
+                std::vector<float> ref = c;
+                naive(sc.ta, sc.tb, M, N, K, 1.0f, a, b, 0.25f, ref);
+                for (std::size_t i = 0; i < M; ++i)
+                    for (std::size_t j = 0; j < N; ++j) ref[i * N + j] = ep(ref[i * N + j], j);
+                backend::cpu::gemm<float>(sc.ta, sc.tb, M, N, K, 1.0f, a.data(), sc.ta ? M : std::max<std::size_t>(K, 1), b.data(),
+                                          sc.tb ? std::max<std::size_t>(K, 1) : N, 0.25f, c.data(), N, ep);
+                for (std::size_t i = 0; i < M * N; ++i) {
+                    INFO("M=" << M << " N=" << N << " K=" << K << " kind=" << int(kind) << " bias=" << with_bias << " i=" << i);
+                    REQUIRE(std::abs(c[i] - ref[i]) <= 1e-4f * float(K + 1));
+                }
+            }
+}
+
 TEST_CASE("gemm: an output overlapping an operand is rejected; operands may share memory", "[core][gemm]") {
     std::vector<float> buf(64, 1.0f);
     // C = rows 2..3 of the same buffer that holds A (rows 0..3): overlap

@@ -115,4 +115,6 @@ TEST_CASE("sequential: a deep container passes the gradient check", "[model][seq
     test::check_model_gradients(dmodel<input<2, 3>, flatten, dense<8>, ctnn::tanh, dense<5>, leaky_relu<0.1>, dense<4>, sigmoid,
                                        dense<3>, softmax>{seed{11}},
                                 4);
+    // the fused forms: dense with relu/identity in its epilogue, and a leaky_relu with negative slope (not fused)
+    test::check_model_gradients(dmodel<input<6>, dense<7>, relu, dense<5>, identity, dense<4>, leaky_relu<-0.3>, dense<2>>{seed{12}}, 3);
 }

@@ -39,6 +39,41 @@ TEST_CASE("sequential: parameters are named like torch.nn.Sequential", "[model][
     REQUIRE(small_mlp::parameter_count == 12 * 16 + 16 + 16 * 3 + 3);
 }
 
+TEST_CASE("sequential: dense + activation are fused and give what the layers give one by one", "[model][sequential][fusion]") {
+    using m = sequential<input<12>, dense<40>, relu, dense<33>, ctnn::tanh, dense<17>, leaky_relu<0.1>, dense<9>, sigmoid,
+                         dropout<0.5>, dense<5>, leaky_relu<-0.5>, dense<3>, identity>;
+    static_assert(m::fuses_next<0>() && m::fused_into_previous<1>() && m::fuses_next<2>() && m::fuses_next<4>() &&
+                  m::fuses_next<6>() && m::fuses_next<11>());
+    static_assert(!m::fuses_next<1>() && !m::fuses_next<8>() && !m::fuses_next<9>(),
+                  "activations, dropout and the layer after them are not fused");
+    static_assert(!m::fuses_next<10>(), "leaky_relu with a negative slope needs its input for backward: not fused");
+    m model{seed{4}};
+    model.eval();
+    for (std::size_t batch : {std::size_t(1), std::size_t(7), std::size_t(64)}) {
+        rng g{seed{batch}};
+        std::vector<float> x(batch * 12);
+        for (auto& v : x) v = float(g.uniform(-2, 2));
+        // reference: every layer's own (unfused) predict, one after the other
+        std::vector<float> cur = x, next;
+        auto step = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            next.assign(batch * m::activation_sizes[I + 1], 0.0f);
+            model.layer<I>().predict(cur.data(), next.data(), batch);
+            cur.swap(next);
+        };
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (step(std::integral_constant<std::size_t, I>{}), ...); }(
+            std::make_index_sequence<m::depth>{});
+        const auto fused = model.predict(x);
+        auto ctx = model.context(batch);
+        const auto trained = model.forward(x, ctx);
+        REQUIRE(fused.size() == cur.size());
+        for (std::size_t i = 0; i < cur.size(); ++i) {
+            INFO("batch " << batch << " output " << i);
+            REQUIRE(fused.data()[i] == Approx(cur[i]).margin(1e-5));
+            REQUIRE(trained.data()[i] == Approx(cur[i]).margin(1e-5));
+        }
+    }
+}
+
 TEST_CASE("sequential: the same seed gives bit-identical training", "[model][sequential][determinism]") {
     auto train = [] {
         small_mlp m{seed{3}};
