@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file epilogue.hpp  What a GEMM applies to its output tile before storing it: a bias per column
-/// and an activation. Policy-neutral (the scalar rule here is the reference every backend follows).
+/// and an activation. Policy-neutral (the scalar rule here is the reference every backend follows);
+/// C++17 and usable in CUDA device code.
 #include <cmath>
 #include <cstddef>
+
+#include "host_device.hpp"
 
 namespace ctnn {
 
@@ -18,15 +21,27 @@ struct epilogue {
     activation_kind act = activation_kind::none;
     T slope = T(0);
 
-    bool empty() const noexcept { return bias == nullptr && act == activation_kind::none; }
+    /// d act / d x from the activation's output y (relu/leaky_relu: y > 0 exactly where x > 0 for a
+    /// slope >= 0; sigmoid: y(1-y); tanh: 1-y²). Backward of every fusable activation.
+    CTNN_HD static T derivative_from_output(activation_kind act, T slope, T y) noexcept {
+        switch (act) {
+            case activation_kind::relu: return y > T(0) ? T(1) : T(0);
+            case activation_kind::leaky_relu: return y > T(0) ? T(1) : slope;
+            case activation_kind::sigmoid: return y * (T(1) - y);
+            case activation_kind::tanh: return T(1) - y * y;
+            default: return T(1);
+        }
+    }
+
+    CTNN_HD bool empty() const noexcept { return bias == nullptr && act == activation_kind::none; }
     /// The same epilogue for a block of C starting at column j0.
-    epilogue shifted(std::size_t j0) const noexcept { return {bias ? bias + j0 : nullptr, act, slope}; }
+    CTNN_HD epilogue shifted(std::size_t j0) const noexcept { return {bias ? bias + j0 : nullptr, act, slope}; }
     /// The scalar rule (column j of the block this epilogue was shifted to).
-    T operator()(T x, std::size_t j) const noexcept {
+    CTNN_HD T operator()(T x, std::size_t j) const noexcept {
         if (bias) x += bias[j];
         return activate(x);
     }
-    T activate(T x) const noexcept {
+    CTNN_HD T activate(T x) const noexcept {
         switch (act) {
             case activation_kind::relu: return x > T(0) ? x : T(0);
             case activation_kind::leaky_relu: return x > T(0) ? x : slope * x;

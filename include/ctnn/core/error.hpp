@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// @file error.hpp  ctnn::error, the one exception type for bad runtime input.
+/// @file error.hpp  ctnn::error, the one exception type for bad runtime input. C++17.
 #include <stdexcept>
 #include <string>
 
@@ -19,7 +19,7 @@ namespace detail {
 /// Throws ctnn::error with @p msg when @p ok is false. The message is built before the call: use
 /// `if (!ok) fail(...)` on hot paths, where a string must not be built on success.
 inline void check(bool ok, const std::string& msg) {
-    if (!ok) [[unlikely]] fail(msg);
+    if (!ok) fail(msg);  // (C++17: the CUDA translation units include this header)
 }
 }  // namespace detail
 }  // namespace ctnn

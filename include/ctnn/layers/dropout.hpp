@@ -2,15 +2,19 @@
 #pragma once
 /// @file dropout.hpp  Inverted dropout: zero with probability Rate in training, identity in eval.
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
+#include "../backend/rules.hpp"
+#include "../core/random.hpp"
 #include "concepts.hpp"
 
 namespace ctnn {
 
 /// Dropout with drop probability `Rate` (e.g. `dropout<0.5>`). Training scales kept values by
-/// 1/(1-Rate) (inverted dropout, as PyTorch), so eval/predict is the identity. The mask is drawn from
-/// the layer's own generator, seeded from the model seed.
+/// 1/(1-Rate) (inverted dropout, as PyTorch), so eval/predict is the identity. Mask element i of the
+/// c-th training forward is a pure function of (layer seed, c, i) (`rules::dropout_mask`): the layer
+/// seed comes from the model seed, and the CPU and CUDA policies draw identical masks.
 template <double Rate>
 struct dropout {
     static_assert(Rate >= 0.0 && Rate < 1.0, "ctnn::dropout: the rate must be in [0, 1); e.g. dropout<0.5>");
@@ -21,7 +25,10 @@ struct dropout {
         using output_shape = In;
         static constexpr std::string_view name = "dropout";
         static constexpr std::size_t cache_size = In::size;  // the scaled mask
-        void init(rng& g) noexcept { m_rng = g.split(); }
+        void init(rng& g) noexcept {
+            m_seed = g();
+            m_counter = 0;
+        }
         void forward(const T* x, T* y, std::size_t batch, T* mask, mode m) {
             const std::size_t n = batch * In::size;
             if (m == mode::eval || Rate == 0.0) {
@@ -29,9 +36,9 @@ struct dropout {
                 std::memcpy(y, x, n * sizeof(T));
                 return;
             }
-            const T scale = T(1.0 / (1.0 - Rate));
+            const std::uint64_t c = m_counter++;
             for (std::size_t i = 0; i < n; ++i) {
-                mask[i] = m_rng.uniform() < Rate ? T(0) : scale;
+                mask[i] = rules::dropout_mask<T>(m_seed, c, i, Rate);
                 y[i] = x[i] * mask[i];
             }
         }
@@ -40,12 +47,12 @@ struct dropout {
             if (!dx) return;
             for (std::size_t i = 0; i < batch * In::size; ++i) dx[i] = dy[i] * mask[i];
         }
-        /// Reseeds the mask generator (used by gradient checks to repeat a mask).
-        void reseed(rng g) noexcept { m_rng = g; }
-        const rng& generator() const noexcept { return m_rng; }
+        /// The mask stream: its seed and the number of training forwards drawn so far.
+        std::uint64_t mask_seed() const noexcept { return m_seed; }
+        std::uint64_t mask_counter() const noexcept { return m_counter; }
 
     private:
-        rng m_rng;
+        std::uint64_t m_seed = 0, m_counter = 0;
     };
 };
 

@@ -11,6 +11,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "../backend/rules.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
 
@@ -54,8 +55,9 @@ struct mse {
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
         return detail::elementwise_mean(name, y, t, dy, [](auto yi, auto ti) {
-            const auto d = yi - ti;
-            return std::pair{d * d, 2 * d};
+            decltype(yi) v, g;
+            rules::mse(yi, ti, v, g);
+            return std::pair{v, g};
         });
     }
 };
@@ -70,9 +72,9 @@ struct bce {
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
         return detail::elementwise_mean(name, y, t, dy, [](auto p, auto ti) {
-            using T = decltype(p);
-            const T lp = std::max(std::log(p), T(-100)), lq = std::max(std::log(T(1) - p), T(-100));
-            return std::pair{-(ti * lp + (T(1) - ti) * lq), (p - ti) / std::max(p * (T(1) - p), T(1e-12))};
+            decltype(p) v, g;
+            rules::bce(p, ti, v, g);
+            return std::pair{v, g};
         });
     }
 };
@@ -86,10 +88,9 @@ struct bce_with_logits {
     template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
     auto operator()(const Y& y, const Tg& t, G&& dy) const {
         return detail::elementwise_mean(name, y, t, dy, [](auto z, auto ti) {
-            using T = decltype(z);
-            const T e = std::exp(-std::abs(z));  // in (0, 1]: never overflows
-            const T s = z >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
-            return std::pair{std::max(z, T(0)) - z * ti + std::log1p(e), s - ti};
+            decltype(z) v, g;
+            rules::bce_with_logits(z, ti, v, g);
+            return std::pair{v, g};
         });
     }
 };

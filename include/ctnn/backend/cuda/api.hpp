@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file api.hpp  The functions the CUDA policy calls. Declarations only (C++17, no CUDA headers), so
+/// every ctnn header compiles without the CUDA toolkit; the definitions are compiled by nvcc into the
+/// `ctnn::cuda` library (cuda_kernels/src). All work is queued on one CUDA stream that ctnn owns;
+/// nothing here waits for the GPU except `copy_to_host`, `read_scalar` and `synchronize`.
+/// Pointers named `d_*` or taken by kernels are device memory.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "../epilogue.hpp"
+
+namespace ctnn::cuda_api {
+
+/// Number of usable CUDA devices; 0 when there is no device or no driver (never throws).
+int device_count() noexcept;
+/// "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)", or why no device can be used (the CUDA error text).
+std::string device_description();
+
+/// Device memory (cudaMalloc; never managed memory). Throws ctnn::error naming the size on failure.
+void* device_malloc(std::size_t bytes);
+void device_free(void* p) noexcept;
+/// Page-locked host memory, for asynchronous host-to-device copies.
+void* pinned_malloc(std::size_t bytes);
+void pinned_free(void* p) noexcept;
+
+/// Queues a host-to-device copy on ctnn's stream. @p src must stay unchanged until the stream reaches
+/// the copy: pinned memory that the caller does not reuse before the next synchronisation, or any
+/// memory if the caller synchronises.
+void copy_to_device_async(void* d_dst, const void* src, std::size_t bytes);
+/// Host-to-device copy that returns when @p src may be reused (pageable memory).
+void copy_to_device(void* d_dst, const void* src, std::size_t bytes);
+/// Device-to-host copy; waits for the work queued before it.
+void copy_to_host(void* dst, const void* d_src, std::size_t bytes);
+void copy_on_device(void* d_dst, const void* d_src, std::size_t bytes);
+void zero(void* d_dst, std::size_t bytes);
+/// Waits until every queued operation has finished.
+void synchronize();
+
+/// Begins/ends capturing ctnn's stream into a CUDA graph; `graph_launch` replays the captured work.
+/// One graph per handle; `graph_destroy` frees it.
+void* graph_capture_begin();
+void* graph_capture_end(void* token);
+void graph_launch(void* graph);
+void graph_destroy(void* graph) noexcept;
+
+#define CTNN_CUDA_API_FOR(T)                                                                                          \
+    /* row-major C = ep(alpha·op(A)·op(B) + beta·C) through cuBLAS, then the epilogue kernel */                        \
+    void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a,           \
+              std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const epilogue<T>& ep);    \
+    void apply_epilogue(const epilogue<T>& ep, T* c, std::size_t rows, std::size_t n, std::size_t ldc);              \
+    void accumulate_column_sums(T* acc, const T* a, std::size_t rows, std::size_t n);                                \
+    void activation_forward(activation_kind kind, T slope, const T* x, T* y, std::size_t n);                         \
+    void activation_backward(activation_kind kind, T slope, const T* x, const T* y, const T* dy, T* dx,              \
+                             std::size_t n);                                                                          \
+    void softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n);                                         \
+    void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n);                          \
+    void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed,                  \
+                         std::uint64_t counter);                                                                      \
+    void multiply(const T* a, const T* b, T* y, std::size_t n);                                                      \
+    void fill(T* d, T value, std::size_t n);                                                                         \
+    /* losses: the gradient into d_grad, the mean loss into the device scalar d_loss (no wait) */                    \
+    void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,    \
+                       T* d_loss);                                                                                    \
+    /* kind: 0 mse, 1 bce, 2 bce_with_logits */                                                                       \
+    void pointwise_loss(int kind, const T* y, const T* t, std::size_t n, T* d_grad, T* d_loss);                      \
+    T read_scalar(const T* d_value);                                                                                  \
+    /* optimizer updates over one contiguous range */                                                                 \
+    void sgd_update(T* p, const T* g, T* buf, std::size_t n, T lr, T momentum, T dampening_complement,               \
+                    T weight_decay, bool first, bool nesterov);                                                       \
+    void adam_update(T* p, const T* g, T* m, T* v, std::size_t n, T beta1, T beta2, T eps, T weight_decay, T step,  \
+                     T c2, T decay, bool decoupled);                                                                  \
+    void rmsprop_update(T* p, const T* g, T* v, T* buf, std::size_t n, T lr, T alpha, T eps, T weight_decay,        \
+                        T momentum);                                                                                  \
+    /* argmax of each row of a [rows, n] block into d_out (int32), for accuracy and confusion matrices */            \
+    void argmax_rows(const T* x, std::size_t rows, std::size_t n, std::int32_t* d_out);
+
+CTNN_CUDA_API_FOR(float)
+CTNN_CUDA_API_FOR(double)
+#undef CTNN_CUDA_API_FOR
+
+}  // namespace ctnn::cuda_api
