@@ -167,6 +167,17 @@ void zero(void* d_dst, std::size_t bytes) {
 }
 void synchronize() { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); }
 
+void* event_create() {
+    cudaEvent_t e = nullptr;
+    check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
+    return e;
+}
+void event_record(void* event) { check(cudaEventRecord(static_cast<cudaEvent_t>(event), stream()), "cudaEventRecord"); }
+void event_wait(void* event) { check(cudaEventSynchronize(static_cast<cudaEvent_t>(event)), "cudaEventSynchronize"); }
+void event_destroy(void* event) noexcept {
+    if (event) cudaEventDestroy(static_cast<cudaEvent_t>(event));
+}
+
 void* graph_capture_begin() {
     check(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     return stream();

@@ -10,6 +10,7 @@
 
 #include "../backend/epilogue.hpp"
 #include "../core/tensor.hpp"
+#include "../ops/ops.hpp"
 #include "concepts.hpp"
 
 namespace ctnn {
@@ -21,7 +22,7 @@ namespace detail {
 /// (`F::kind`, `F::slope`); its input is then never stored.
 template <class F, const char* Name>
 struct elementwise {
-    template <shape_type In, class T>
+    template <shape_type In, class T, class P = cpu>
     struct bind : parameter_free {
         using value_type = T;
         using input_shape = In;
@@ -32,16 +33,9 @@ struct elementwise {
         static constexpr activation_kind kind = F::kind;
         static constexpr T slope = T(F::slope);
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
-        void predict(const T* x, T* y, std::size_t batch) const {
-            const std::size_t n = batch * In::size;
-            auto yv = adapt_flat(y, n);
-            xt::noalias(yv) = F::forward(adapt_flat(x, n));
-        }
+        void predict(const T* x, T* y, std::size_t batch) const { ops::activation_forward<P, F>(x, y, batch * In::size); }
         void backward(const T* x, const T* y, const T* dy, T* dx, std::size_t batch, const T*, bool) const {
-            if (!dx) return;
-            const std::size_t n = batch * In::size;
-            auto dxv = adapt_flat(dx, n);
-            xt::noalias(dxv) = F::backward(adapt_flat(x, n), adapt_flat(y, n), adapt_flat(dy, n));
+            if (dx) ops::activation_backward<P, F>(x, y, dy, dx, batch * In::size);
         }
     };
 };

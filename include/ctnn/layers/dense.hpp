@@ -25,7 +25,7 @@ template <std::size_t N, bool Bias = true, initializer Init = initializer::he>
 struct dense {
     static_assert(N > 0, "ctnn::dense: the output size N must be positive; write dense<N> with N >= 1");
 
-    template <shape_type In, class T>
+    template <shape_type In, class T, class P = cpu>
     struct bind {
         using value_type = T;
         using input_shape = In;
@@ -59,10 +59,17 @@ struct dense {
                 else init::zeros(b);
             }
         }
-        /// The weight [N, in] (PyTorch layout) as an xtensor view into the model's parameter buffer.
-        auto weight() const { return xt::adapt(m_w, N * in, xt::no_ownership(), std::array<std::size_t, 2>{N, in}); }
-        /// The bias [N] (only with Bias).
-        auto bias() const {
+        /// The weight [N, in] (PyTorch layout) as an xtensor view into the model's parameter buffer
+        /// (CPU policy; a CUDA model's parameters are read with `host_parameters()`).
+        auto weight() const
+            requires std::same_as<P, cpu>
+        {
+            return xt::adapt(m_w, N * in, xt::no_ownership(), std::array<std::size_t, 2>{N, in});
+        }
+        /// The bias [N] (only with Bias; CPU policy).
+        auto bias() const
+            requires std::same_as<P, cpu>
+        {
             static_assert(Bias, "ctnn::dense: this layer has no bias; declare it dense<N, true>");
             return adapt_flat(m_b, N);
         }
@@ -74,21 +81,21 @@ struct dense {
         void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
             const std::size_t rows = batch * rows_per_sample;
             const epilogue<T> ep{Bias ? m_b : nullptr, act, slope};
-            if constexpr (N * in <= small_gemv_limit) {
+            if constexpr (N * in <= small_gemv_limit && std::same_as<P, cpu>) {
                 if (rows == 1) {  // compile-time sizes, no dispatch: what a tiny batch-1 model spends its time on
                     small_gemv(x, y, ep);
                     return;
                 }
             }
-            ops::gemm<cpu>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N, ep);
+            ops::gemm<P>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N, ep);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
             const std::size_t rows = batch * rows_per_sample;
             if (param_grads) {
-                ops::gemm<cpu>(true, false, N, in, rows, T(1), dy, N, x, in, T(1), m_dw, in);
-                if constexpr (Bias) ops::accumulate_column_sums<cpu>(m_db, dy, rows, N);
+                ops::gemm<P>(true, false, N, in, rows, T(1), dy, N, x, in, T(1), m_dw, in);
+                if constexpr (Bias) ops::accumulate_column_sums<P>(m_db, dy, rows, N);
             }
-            if (dx) ops::gemm<cpu>(false, false, rows, in, N, T(1), dy, N, m_w, in, T(0), dx, in);
+            if (dx) ops::gemm<P>(false, false, rows, in, N, T(1), dy, N, m_w, in, T(0), dx, in);
         }
 
     private:

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "../backend/rules.hpp"
 #include "../core/random.hpp"
+#include "../ops/ops.hpp"
 #include "concepts.hpp"
 
 namespace ctnn {
@@ -18,7 +18,7 @@ namespace ctnn {
 template <double Rate>
 struct dropout {
     static_assert(Rate >= 0.0 && Rate < 1.0, "ctnn::dropout: the rate must be in [0, 1); e.g. dropout<0.5>");
-    template <shape_type In, class T>
+    template <shape_type In, class T, class P = cpu>
     struct bind : parameter_free {
         using value_type = T;
         using input_shape = In;
@@ -32,24 +32,24 @@ struct dropout {
         void forward(const T* x, T* y, std::size_t batch, T* mask, mode m) {
             const std::size_t n = batch * In::size;
             if (m == mode::eval || Rate == 0.0) {
-                for (std::size_t i = 0; i < n; ++i) mask[i] = T(1);
-                std::memcpy(y, x, n * sizeof(T));
+                ops::fill<P>(mask, T(1), n);
+                ops::copy<P>(y, x, n);
                 return;
             }
-            const std::uint64_t c = m_counter++;
-            for (std::size_t i = 0; i < n; ++i) {
-                mask[i] = rules::dropout_mask<T>(m_seed, c, i, Rate);
-                y[i] = x[i] * mask[i];
-            }
+            ops::dropout_forward<P>(x, y, mask, n, Rate, m_seed, m_counter++);
         }
-        void predict(const T* x, T* y, std::size_t batch) const { std::memcpy(y, x, batch * In::size * sizeof(T)); }
+        void predict(const T* x, T* y, std::size_t batch) const { ops::copy<P>(y, x, batch * In::size); }
         void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* mask, bool) const {
-            if (!dx) return;
-            for (std::size_t i = 0; i < batch * In::size; ++i) dx[i] = dy[i] * mask[i];
+            if (dx) ops::multiply<P>(dy, mask, dx, batch * In::size);
         }
         /// The mask stream: its seed and the number of training forwards drawn so far.
         std::uint64_t mask_seed() const noexcept { return m_seed; }
         std::uint64_t mask_counter() const noexcept { return m_counter; }
+        /// Continues another layer's mask stream (moving a model between policies).
+        void set_mask_stream(std::uint64_t seed, std::uint64_t counter) noexcept {
+            m_seed = seed;
+            m_counter = counter;
+        }
 
     private:
         std::uint64_t m_seed = 0, m_counter = 0;

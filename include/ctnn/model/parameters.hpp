@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../backend/policy.hpp"
 #include "../layers/concepts.hpp"
 
 namespace ctnn {
@@ -14,14 +15,23 @@ struct param_range {
     std::size_t begin = 0, end = 0;
 };
 
-/// A model's parameters and gradients (twin flat buffers) and the ranges an optimizer may update
-/// (frozen layers are left out). Points into the model: the model must outlive it and not move.
-template <class T>
+/// A model's parameters and gradients (twin flat buffers, in the memory of policy P) and the ranges
+/// an optimizer may update (frozen layers are left out). Points into the model: the model must
+/// outlive it and not move.
+template <class T, class P = cpu>
 struct parameter_set {
+    using policy = P;
     T* values = nullptr;
     T* gradients = nullptr;
     std::size_t size = 0;
     const std::vector<param_range>* trainable = nullptr;
+};
+
+/// Where one parameter tensor lives in a model's flat buffer: PyTorch name, shape, offset.
+struct parameter_entry {
+    std::string name;
+    param_desc desc;
+    std::size_t offset;
 };
 
 /// One named parameter tensor of a model, PyTorch `state_dict` style (`"0.weight"`, [out, in]).

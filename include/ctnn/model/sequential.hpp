@@ -4,6 +4,7 @@
 /// parameter buffer and a context reserved once for a maximum batch.
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 #include <xtensor/xtensor.hpp>
 
+#include "../backend/buffer.hpp"
 #include "../core/aligned.hpp"
 #include "../core/error.hpp"
 #include "../core/random.hpp"
@@ -37,42 +39,52 @@ inline constexpr bool is_input_v<input<D...>> = true;
 inline constexpr char invalid_name[] = "invalid";
 /// Stands in for a type that is not a layer spec, so the static_assert is the only error shown.
 struct invalid_spec {
-    template <shape_type In, class T>
-    using bind = reinterpret_layer<In, In, T, invalid_name>;
+    template <shape_type In, class T, class P = cpu>
+    using bind = reinterpret_layer<In, In, T, invalid_name, P>;
 };
 
 /// Binds each spec to the output shape of the previous one; yields std::tuple<bound layers...>.
-template <class In, class T, class... Specs>
+template <class In, class T, class P, class... Specs>
 struct bind_chain {
     using type = std::tuple<>;
 };
-template <class In, class T, class S, class... Rest>
-struct bind_chain<In, T, S, Rest...> {
+template <class In, class T, class P, class S, class... Rest>
+struct bind_chain<In, T, P, S, Rest...> {
     static_assert(layer_spec<S>,
                   "ctnn::sequential: every type after input<...> must be a layer spec such as dense<N>, relu or "
                   "flatten; check the layer list for a typo or a missing template argument");
-    using bound = typename std::conditional_t<layer_spec<S>, S, invalid_spec>::template bind<In, T>;
+    using bound = typename std::conditional_t<layer_spec<S>, S, invalid_spec>::template bind<In, T, P>;
     static_assert(layer<bound>, "ctnn::sequential: a layer spec bound to its input does not satisfy ctnn::layer; "
                                 "see layers/concepts.hpp for the required members");
     using type = decltype(std::tuple_cat(std::declval<std::tuple<bound>>(),
-                                         std::declval<typename bind_chain<typename bound::output_shape, T, Rest...>::type>()));
+                                         std::declval<typename bind_chain<typename bound::output_shape, T, P, Rest...>::type>()));
 };
 }  // namespace detail
 
-/// A sequential model over value type `T`: `basic_sequential<float, input<784>, dense<10>>`.
+/// A sequential model over value type `T` on execution policy `P` (`ctnn::cpu` or `ctnn::cuda`):
+/// `policy_sequential<cpu, float, input<784>, dense<10>>`, usually spelled `sequential<input<784>,
+/// dense<10>>` and, for the GPU, `sequential<input<784>, dense<10>>::on<cuda>` — the same layer list.
 /// Parameters are named `<index>.<name>` like PyTorch's nn.Sequential (index counts every layer
 /// after `input<>`, parameter-free ones included).
-template <class T, class Input, class... Specs>
-class basic_sequential {
+template <class P, class T, class Input, class... Specs>
+class policy_sequential {
+    static_assert(is_policy_v<P>, "ctnn::sequential: the policy must be ctnn::cpu or ctnn::cuda");
     static_assert(detail::is_input_v<Input>,
                   "ctnn::sequential: the first type must be the input shape, e.g. sequential<input<28, 28, 1>, flatten, dense<10>>");
     static_assert(sizeof...(Specs) > 0, "ctnn::sequential: a model needs at least one layer after input<...>");
     static_assert(std::is_floating_point_v<T>, "ctnn::sequential: the value type must be float or double");
 
+    static constexpr bool on_gpu = std::same_as<P, cuda>;
+    using buffer = buffer_t<P, T>;
+
 public:
     using value_type = T;
+    using policy = P;
+    /// The same model on another execution policy: `model::on<ctnn::cuda>`.
+    template <class Q>
+    using on = policy_sequential<Q, T, Input, Specs...>;
     using input_shape = typename Input::shape_type;
-    using layers = typename detail::bind_chain<input_shape, T, Specs...>::type;
+    using layers = typename detail::bind_chain<input_shape, T, P, Specs...>::type;
     static constexpr std::size_t depth = sizeof...(Specs);
     template <std::size_t I>
     using layer_type = std::tuple_element_t<I, layers>;
@@ -157,59 +169,106 @@ public:
             m_grad[1].resize(g);
             m_dy.resize(output_shape::size * max_batch);
             m_dx.resize(input_shape::size * max_batch);
+            if constexpr (on_gpu) {
+                m_input = backend::cuda::uploader<T>(input_shape::size * max_batch);
+                m_labels = backend::cuda::uploader<std::int32_t>(max_batch);
+                m_targets = backend::cuda::uploader<T>(output_shape::size * max_batch);
+                m_d_labels.resize(max_batch);
+                m_d_targets.resize(output_shape::size * max_batch);
+                m_d_loss.resize(1);
+            }
         }
         std::size_t max_batch() const noexcept { return m_max_batch; }
         /// Batch of the last forward.
         std::size_t batch() const noexcept { return m_batch; }
         /// A buffer [batch, output...] for the loss to write dL/dy into (sized by the last forward).
-        auto output_gradient() { return adapt_batch<output_shape>(m_dy.data(), m_batch); }
+        auto output_gradient() { return view<output_shape>(m_dy.data()); }
         /// dL/dx of the last backward that asked for it (`backward(dy, ctx, true)`).
-        auto input_gradient() const { return adapt_batch<input_shape>(m_dx.data(), m_batch); }
+        auto input_gradient() const { return view<input_shape>(m_dx.data()); }
         /// Output of layer I (I = depth-1 is the model output) from the last forward.
         template <std::size_t I>
         auto activation() const {
             static_assert(!fuses_next<I>(), "sequential::context::activation<I>: layer I is a dense layer fused with the "
                                             "activation after it, so its own output is not stored; read activation<I + 1>()");
-            return adapt_batch<typename layer_type<I>::output_shape>(m_act.data() + m_act_off[I + 1], m_batch);
+            return view<typename layer_type<I>::output_shape>(m_act.data() + m_act_off[I + 1]);
         }
+        /// CUDA policy: device copies of the last uploaded labels/targets and the device scalar the
+        /// loss of the last step was written to.
+        const std::int32_t* device_labels() const noexcept requires on_gpu { return m_d_labels.data(); }
+        const T* device_targets() const noexcept requires on_gpu { return m_d_targets.data(); }
+        T* device_loss() noexcept requires on_gpu { return m_d_loss.data(); }
+        /// CUDA policy: queues the upload of @p n labels / targets through pinned staging buffers.
+        void upload_labels(const std::int32_t* labels, std::size_t n) requires on_gpu { m_labels.upload(m_d_labels.data(), labels, n); }
+        void upload_targets(const T* targets, std::size_t n) requires on_gpu { m_targets.upload(m_d_targets.data(), targets, n); }
 
     private:
-        friend class basic_sequential;
+        friend class policy_sequential;
+        /// Host memory: an xtensor view [batch, S...]; GPU memory: a device_view.
+        template <shape_type S, class U>
+        auto view(U* p) const {
+            if constexpr (on_gpu) return device_view<U>{p, m_batch * S::size, m_batch};
+            else return adapt_batch<S>(p, m_batch);
+        }
         T* act(std::size_t i) noexcept { return m_act.data() + m_act_off[i]; }
         std::size_t m_max_batch, m_batch = 0;
         std::array<std::size_t, depth + 1> m_act_off{};
         std::array<std::size_t, depth> m_cache_off{};
-        aligned_buffer<T> m_act, m_cache, m_grad[2], m_dy, m_dx;
+        buffer m_act, m_cache, m_grad[2], m_dy, m_dx;
+        struct no_staging {};
+        template <class U>
+        using staging = std::conditional_t<on_gpu, backend::cuda::uploader<U>, no_staging>;
+        [[no_unique_address]] staging<T> m_input, m_targets;
+        [[no_unique_address]] staging<std::int32_t> m_labels;
+        buffer_t<P, std::int32_t> m_d_labels;
+        buffer m_d_targets, m_d_loss;
     };
 
-    /// Builds the model and initialises every layer from @p s (He/Xavier per layer).
-    explicit basic_sequential(seed s = seed{0}) : m_params(parameter_count), m_grads(parameter_count) {
-        bind_all(idx{});
+    /// Builds the model and initialises every layer from @p s (He/Xavier per layer). Parameters are
+    /// drawn on the host in the same order for every policy, so a CUDA model starts from exactly the
+    /// CPU model's values.
+    explicit policy_sequential(seed s = seed{0}) : m_params(parameter_count), m_grads(parameter_count) {
+        bind_all(m_params.data(), m_grads.data(), idx{});
         reset_parameters(s);
         update_trainable();
     }
-    basic_sequential(const basic_sequential& o)
+    policy_sequential(const policy_sequential& o)
         : m_params(o.m_params), m_grads(o.m_grads), m_layers(o.m_layers), m_frozen(o.m_frozen), m_mode(o.m_mode) {
-        bind_all(idx{});
+        bind_all(m_params.data(), m_grads.data(), idx{});
         update_trainable();
     }
-    basic_sequential& operator=(const basic_sequential& o) {
+    policy_sequential& operator=(const policy_sequential& o) {
         if (this != &o) {
             m_params = o.m_params;
             m_grads = o.m_grads;
             m_layers = o.m_layers;
             m_frozen = o.m_frozen;
             m_mode = o.m_mode;
-            bind_all(idx{});
+            bind_all(m_params.data(), m_grads.data(), idx{});
             update_trainable();
         }
         return *this;
+    }
+    /// The same model (parameters, frozen layers, mode, dropout streams) on another policy.
+    template <class Q>
+    explicit policy_sequential(const on<Q>& o) : policy_sequential(seed{0}) {
+        copy_layer_state(o);
+        set_parameters(o.host_parameters());
+        for (std::size_t i = 0; i < depth; ++i) m_frozen[i] = o.is_frozen(i);
+        m_mode = o.current_mode();
+        update_trainable();
     }
 
     /// Re-draws every parameter from @p s.
     void reset_parameters(seed s) {
         rng g(s);
-        std::apply([&](auto&... l) { (l.init(g), ...); }, m_layers);
+        if constexpr (on_gpu) {
+            aligned_buffer<T> host(parameter_count), host_grads(parameter_count);
+            bind_all(host.data(), host_grads.data(), idx{});
+            std::apply([&](auto&... l) { (l.init(g), ...); }, m_layers);
+            bind_all(m_params.data(), m_grads.data(), idx{});
+            copy_from_host<P>(m_params.data(), host.data(), parameter_count);
+        } else
+            std::apply([&](auto&... l) { (l.init(g), ...); }, m_layers);
     }
 
     /// A context for batches of up to @p max_batch samples (all memory reserved here, once).
@@ -222,6 +281,8 @@ public:
 
     /// Forward pass that keeps in @p ctx what backward needs. @p x is [batch, input...] with
     /// batch <= ctx.max_batch(). Returns a view [batch, output...] into @p ctx.
+    /// For the CUDA policy @p x is in host memory; it is uploaded asynchronously through the
+    /// context's pinned staging buffers, and the returned view is a device_view.
     template <contiguous_tensor X>
     auto forward(const X& x, context_type& ctx) {
         const std::size_t batch = batch_of<input_shape>(x, "sequential::forward: input");
@@ -229,12 +290,14 @@ public:
             detail::fail("sequential::forward: batch of " + std::to_string(batch) + " is larger than the " +
                          std::to_string(ctx.m_max_batch) + " reserved by model.context(); reserve a larger context");
         ctx.m_batch = batch;
-        std::memcpy(ctx.act(0), x.data(), batch * input_shape::size * sizeof(T));
+        if constexpr (on_gpu) ctx.m_input.upload(ctx.act(0), x.data(), batch * input_shape::size);
+        else std::memcpy(ctx.act(0), x.data(), batch * input_shape::size * sizeof(T));
         forward_all(ctx, idx{});
-        return adapt_batch<output_shape>(static_cast<const T*>(ctx.act(depth)), batch);
+        return ctx.template view<output_shape>(static_cast<const T*>(ctx.act(depth)));
     }
 
-    /// Backward pass for the last forward on @p ctx: accumulates parameter gradients (`+=`) of every
+    /// Backward pass for the last forward on @p ctx (for the CUDA policy @p dy is in GPU memory, e.g.
+    /// `ctx.output_gradient()`): accumulates parameter gradients (`+=`) of every
     /// layer that is not frozen. With @p input_gradient, also computes dL/dx into ctx.input_gradient().
     template <contiguous_tensor DY>
     void backward(const DY& dy, context_type& ctx, bool input_gradient = false) {
@@ -257,19 +320,24 @@ public:
         predict_into(x.data(), out.data(), batch);
         return out;
     }
-    /// Inference into caller memory: @p out holds batch·output_shape::size values.
+    /// Inference into caller memory: @p out holds batch·output_shape::size values. Host pointers for
+    /// both policies (a CUDA model uploads x and downloads the result; `predict_device` keeps both on
+    /// the GPU).
     void predict_into(const T* x, T* out, std::size_t batch) const {
-        auto& s = scratch();
-        const std::size_t need = max_of(activation_sizes) * batch;
-        if (s[0].size() < need) {
-            s[0].resize(need);
-            s[1].resize(need);
-        }
-        predict_all(x, out, batch, s, idx{});
+        if constexpr (on_gpu) {
+            auto& s = scratch();
+            grow(s, batch);
+            copy_from_host<P>(s[2].data(), x, batch * input_shape::size);
+            predict_all(s[2].data(), s[3].data(), batch, s, idx{});
+            copy_to_host<P>(out, s[3].data(), batch * output_shape::size);
+        } else
+            predict_all(x, out, batch, grow(scratch(), batch), idx{});
     }
+    /// Inference with @p d_x and @p d_out in the policy's memory (GPU memory for the CUDA policy).
+    void predict_device(const T* d_x, T* d_out, std::size_t batch) const { predict_all(d_x, d_out, batch, grow(scratch(), batch), idx{}); }
 
     /// Sets every gradient to zero.
-    void zero_grad() noexcept { m_grads.fill(T(0)); }
+    void zero_grad() { m_grads.fill(T(0)); }
     /// Freezes layer @p i: its parameters are neither updated by optimizers nor get gradients.
     void freeze(std::size_t i, bool frozen = true) {
         detail::check(i < depth, "sequential::freeze: layer index " + std::to_string(i) + " out of range (depth " +
@@ -280,16 +348,44 @@ public:
     void unfreeze(std::size_t i) { freeze(i, false); }
     bool is_frozen(std::size_t i) const { return i < depth && m_frozen[i]; }
 
-    /// The flat buffers and trainable ranges, for optimizers.
-    parameter_set<T> parameters() noexcept { return {m_params.data(), m_grads.data(), parameter_count, &m_trainable}; }
-    std::span<T> parameter_values() noexcept { return {m_params.data(), parameter_count}; }
-    std::span<const T> parameter_values() const noexcept { return {m_params.data(), parameter_count}; }
-    std::span<T> gradients() noexcept { return {m_grads.data(), parameter_count}; }
+    /// The flat buffers (in the policy's memory) and trainable ranges, for optimizers.
+    parameter_set<T, P> parameters() noexcept { return {m_params.data(), m_grads.data(), parameter_count, &m_trainable}; }
+    /// The flat parameter and gradient buffers in host memory (CPU policy).
+    std::span<T> parameter_values() noexcept requires(!on_gpu) { return {m_params.data(), parameter_count}; }
+    std::span<const T> parameter_values() const noexcept requires(!on_gpu) { return {m_params.data(), parameter_count}; }
+    std::span<T> gradients() noexcept requires(!on_gpu) { return {m_grads.data(), parameter_count}; }
+    /// Copies of the flat parameter / gradient buffers in host memory (any policy).
+    std::vector<T> host_parameters() const {
+        std::vector<T> v(parameter_count);
+        copy_to_host<P>(v.data(), m_params.data(), parameter_count);
+        return v;
+    }
+    std::vector<T> host_gradients() const {
+        std::vector<T> v(parameter_count);
+        copy_to_host<P>(v.data(), m_grads.data(), parameter_count);
+        return v;
+    }
+    /// Replaces every parameter with @p values (host memory, parameter_count values, layout of
+    /// parameter_layout()).
+    void set_parameters(std::span<const T> values) {
+        detail::check(values.size() == parameter_count, "sequential::set_parameters: expected " +
+                                                            std::to_string(parameter_count) + " values, got " +
+                                                            std::to_string(values.size()));
+        copy_from_host<P>(m_params.data(), values.data(), parameter_count);
+    }
 
-    /// Every parameter tensor with its PyTorch `state_dict` name (`"0.weight"`), in layer order.
-    std::vector<named_parameter<T>> named_parameters() {
+    /// Every parameter tensor with its PyTorch `state_dict` name (`"0.weight"`), its shape and its
+    /// offset in the flat buffer, in layer order (any policy).
+    std::vector<parameter_entry> parameter_layout() const {
+        std::vector<parameter_entry> out;
+        collect_layout(out, idx{});
+        return out;
+    }
+    /// Every parameter tensor with its name and pointers into the host buffers (CPU policy).
+    std::vector<named_parameter<T>> named_parameters() requires(!on_gpu) {
         std::vector<named_parameter<T>> out;
-        collect_names(out, idx{});
+        for (const auto& e : parameter_layout())
+            out.push_back({e.name, e.desc, m_params.data() + e.offset, m_grads.data() + e.offset});
         return out;
     }
 
@@ -305,8 +401,20 @@ public:
 
 private:
     template <std::size_t... I>
-    void bind_all(std::index_sequence<I...>) noexcept {
-        (std::get<I>(m_layers).attach(m_params.data() + parameter_offsets[I], m_grads.data() + parameter_offsets[I]), ...);
+    void bind_all(T* params, T* grads, std::index_sequence<I...>) noexcept {
+        (std::get<I>(m_layers).attach(params + parameter_offsets[I], grads + parameter_offsets[I]), ...);
+    }
+    template <class M>
+    void copy_layer_state(const M& o) {
+        // parameter-free state that travels with a model (dropout streams): copy layer by layer where
+        // the bound types expose it
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            auto one = [&](auto& mine, const auto& theirs) {
+                if constexpr (requires { mine.set_mask_stream(theirs.mask_seed(), theirs.mask_counter()); })
+                    mine.set_mask_stream(theirs.mask_seed(), theirs.mask_counter());
+            };
+            (one(std::get<I>(m_layers), o.template layer<I>()), ...);
+        }(idx{});
     }
     void update_trainable() {
         m_trainable.clear();
@@ -353,9 +461,22 @@ private:
     void backward_all(context_type& ctx, const T* cur, bool input_gradient, std::index_sequence<I...>) {
         (backward_one<depth - 1 - I>(ctx, cur, input_gradient) && ...);
     }
-    using scratch_t = std::array<aligned_buffer<T>, 2>;
+    // ping-pong activations, plus input and output staging on the GPU
+    using scratch_t = std::array<buffer, 4>;
     static scratch_t& scratch() {
         static thread_local scratch_t s;
+        return s;
+    }
+    static scratch_t& grow(scratch_t& s, std::size_t batch) {
+        const std::size_t need = max_of(activation_sizes) * batch;
+        if (s[0].size() < need) {
+            s[0].resize(need);
+            s[1].resize(need);
+            if constexpr (on_gpu) {
+                s[2].resize(input_shape::size * batch);
+                s[3].resize(output_shape::size * batch);
+            }
+        }
         return s;
     }
     template <std::size_t... I>
@@ -378,18 +499,18 @@ private:
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }
     template <std::size_t... I>
-    void collect_names(std::vector<named_parameter<T>>& out, std::index_sequence<I...>) {
+    static void collect_layout(std::vector<parameter_entry>& out, std::index_sequence<I...>) {
         auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
             std::size_t off = parameter_offsets[J];
             for (const auto& d : layer_type<J>::parameters()) {
-                out.push_back({std::to_string(J) + "." + std::string(d.name), d, m_params.data() + off, m_grads.data() + off});
+                out.push_back({std::to_string(J) + "." + std::string(d.name), d, off});
                 off += d.size();
             }
         };
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }
 
-    aligned_buffer<T> m_params, m_grads;
+    buffer m_params, m_grads;
     layers m_layers{};
     std::array<bool, depth> m_frozen{};
     std::array<bool, depth> m_need_dx{};
@@ -397,8 +518,13 @@ private:
     mode m_mode = mode::train;
 };
 
-/// The float model most code wants: `sequential<input<784>, dense<128>, relu, dense<10>>`.
-template <class Input, class... Specs>
-using sequential = basic_sequential<float, Input, Specs...>;
+/// A CPU model over value type T: `basic_sequential<double, input<4>, dense<2>>`.
+template <class T, class... InputAndSpecs>
+using basic_sequential = policy_sequential<cpu, T, InputAndSpecs...>;
+
+/// The float model most code wants: `sequential<input<784>, dense<128>, relu, dense<10>>`; on the GPU
+/// `sequential<...>::on<ctnn::cuda>`.
+template <class... InputAndSpecs>
+using sequential = policy_sequential<cpu, float, InputAndSpecs...>;
 
 }  // namespace ctnn

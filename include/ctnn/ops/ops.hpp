@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file ops.hpp  The operations layers call, dispatched on the execution policy.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <xtensor/xnoalias.hpp>
 
 #include "../backend/cpu/gemm.hpp"
+#include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
+#include "../backend/rules.hpp"
 #include "../core/tensor.hpp"
 #ifdef CTNN_USE_BLAS
 #include <cblas.h>
@@ -16,14 +22,17 @@ namespace ctnn::ops {
 namespace detail {
 template <class P>
 inline constexpr bool no_kernel = false;
+template <class P>
+inline constexpr bool is_cuda = std::same_as<P, cuda>;
 }
 
 /// c[i, j] = ep(c[i, j]) for a [rows, n] block with leading dimension ldc (the GEMM epilogue as a pass).
 template <class P, class T>
 void apply_epilogue(const epilogue<T>& ep, T* c, std::size_t rows, std::size_t n, std::size_t ldc) {
-    static_assert(std::same_as<P, cpu>, "ctnn::ops::apply_epilogue: no kernel for this execution policy; add one in backend/");
     if (ep.empty()) return;
-    for (std::size_t i = 0; i < rows; ++i) backend::cpu::detail::apply_row(ep, c + i * ldc, n);
+    if constexpr (detail::is_cuda<P>) cuda_api::apply_epilogue(ep, c, rows, n, ldc);
+    else
+        for (std::size_t i = 0; i < rows; ++i) backend::cpu::detail::apply_row(ep, c + i * ldc, n);
 }
 
 /// Row-major GEMM: c[M,N] = ep(alpha·op(a)·op(b) + beta·c), where the optional epilogue `ep` adds a
@@ -48,16 +57,102 @@ void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t 
         }
 #endif
         backend::cpu::gemm(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, ep);
-    } else
+    } else if constexpr (detail::is_cuda<P>)
+        cuda_api::gemm(trans_a, trans_b, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+    else
         static_assert(detail::no_kernel<P>, "ctnn::ops::gemm: no kernel for this execution policy; add one in backend/");
 }
 
 /// acc[j] += sum_r a[r, j] for a [rows, n].
 template <class P, class T>
 void accumulate_column_sums(T* acc, const T* a, std::size_t rows, std::size_t n) {
-    static_assert(std::same_as<P, cpu>, "ctnn::ops::accumulate_column_sums: no kernel for this execution policy; add one in backend/");
-    auto av = adapt_flat(acc, n);
-    for (std::size_t r = 0; r < rows; ++r) xt::noalias(av) += adapt_flat(a + r * n, n);
+    if constexpr (detail::is_cuda<P>) cuda_api::accumulate_column_sums(acc, a, rows, n);
+    else {
+        auto av = adapt_flat(acc, n);
+        for (std::size_t r = 0; r < rows; ++r) xt::noalias(av) += adapt_flat(a + r * n, n);
+    }
+}
+
+/// dst = src, n values in the policy's memory.
+template <class P, class T>
+void copy(T* dst, const T* src, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::copy_on_device(dst, src, n * sizeof(T));
+    else if (n) std::memcpy(dst, src, n * sizeof(T));
+}
+
+/// p[i] = v for n values.
+template <class P, class T>
+void fill(T* p, T v, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::fill(p, v, n);
+    else std::fill(p, p + n, v);
+}
+
+/// y = a ⊙ b.
+template <class P, class T>
+void multiply(const T* a, const T* b, T* y, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::multiply(a, b, y, n);
+    else
+        for (std::size_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+}
+
+/// y = F(x) for an activation F (layers/activation.hpp): its xtensor expression on the CPU, its
+/// `kind`/`slope` kernel on the GPU.
+template <class P, class F, class T>
+void activation_forward(const T* x, T* y, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::activation_forward(F::kind, T(F::slope), x, y, n);
+    else {
+        auto yv = adapt_flat(y, n);
+        xt::noalias(yv) = F::forward(adapt_flat(x, n));
+    }
+}
+/// dx = dy · F'(x) from the activation's input x and output y.
+template <class P, class F, class T>
+void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::activation_backward(F::kind, T(F::slope), x, y, dy, dx, n);
+    else {
+        auto dxv = adapt_flat(dx, n);
+        xt::noalias(dxv) = F::backward(adapt_flat(x, n), adapt_flat(y, n), adapt_flat(dy, n));
+    }
+}
+
+/// Softmax over each of `rows` rows of n values (numerically stable).
+template <class P, class T>
+void softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::softmax_forward(x, y, rows, n);
+    else
+        for (std::size_t r = 0; r < rows; ++r) {
+            const T* xr = x + r * n;
+            T* yr = y + r * n;
+            const T m = *std::max_element(xr, xr + n);
+            T s = 0;
+            for (std::size_t j = 0; j < n; ++j) s += (yr[j] = std::exp(xr[j] - m));
+            const T inv = T(1) / s;
+            for (std::size_t j = 0; j < n; ++j) yr[j] *= inv;
+        }
+}
+/// dx = y ⊙ (dy - <y, dy>) per row.
+template <class P, class T>
+void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::softmax_backward(y, dy, dx, rows, n);
+    else
+        for (std::size_t r = 0; r < rows; ++r) {
+            const T* yr = y + r * n;
+            const T* dyr = dy + r * n;
+            T dot = 0;
+            for (std::size_t j = 0; j < n; ++j) dot += yr[j] * dyr[j];
+            for (std::size_t j = 0; j < n; ++j) dx[r * n + j] = yr[j] * (dyr[j] - dot);
+        }
+}
+
+/// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.
+template <class P, class T>
+void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed, std::uint64_t counter) {
+    if constexpr (detail::is_cuda<P>) cuda_api::dropout_forward(x, y, mask, n, rate, seed, counter);
+    else
+        for (std::size_t i = 0; i < n; ++i) {
+            mask[i] = rules::dropout_mask<T>(seed, counter, i, rate);
+            y[i] = x[i] * mask[i];
+        }
 }
 
 }  // namespace ctnn::ops

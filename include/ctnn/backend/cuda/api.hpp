@@ -38,6 +38,13 @@ void zero(void* d_dst, std::size_t bytes);
 /// Waits until every queued operation has finished.
 void synchronize();
 
+/// Events on ctnn's stream: `event_record` marks the work queued so far; `event_wait` blocks the host
+/// until that work has finished (used to reuse a pinned staging buffer only once its copy is done).
+void* event_create();
+void event_record(void* event);
+void event_wait(void* event);
+void event_destroy(void* event) noexcept;
+
 /// Begins/ends capturing ctnn's stream into a CUDA graph; `graph_launch` replays the captured work.
 /// One graph per handle; `graph_destroy` frees it.
 void* graph_capture_begin();
