@@ -277,8 +277,9 @@ void loss_finish(std::size_t n_terms, const T* terms, T* d_loss) {
                         T momentum) {                                                                                 \
         for_each(n, kernels::rmsprop_update<T>{p, g, v, buf, lr, alpha, eps, weight_decay, momentum});                \
     }                                                                                                                 \
-    void argmax_rows(const T* x, std::size_t rows, std::size_t n, std::int32_t* d_out) {                              \
-        for_each(rows, kernels::argmax_rows<T>{x, n, d_out});                                                         \
+    void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold, const std::int32_t* d_labels, \
+                              std::int32_t* d_out) {                                                                  \
+        for_each(rows, kernels::predicted_class_rows<T>{x, n, threshold, d_labels, d_out});                           \
     }
 
 CTNN_CUDA_API_DEFINE(float)

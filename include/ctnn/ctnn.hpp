@@ -3,7 +3,12 @@
 /// @file ctnn.hpp  Umbrella header: everything a user needs.
 #include "backend/cpu/gemm.hpp"
 #include "backend/cpu/thread_pool.hpp"
+#include "backend/buffer.hpp"
+#include "backend/cuda/api.hpp"
+#include "backend/cuda/device_buffer.hpp"
+#include "backend/epilogue.hpp"
 #include "backend/policy.hpp"
+#include "backend/rules.hpp"
 #include "core/aligned.hpp"
 #include "core/error.hpp"
 #include "core/init.hpp"

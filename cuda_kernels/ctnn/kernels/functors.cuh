@@ -247,18 +247,24 @@ struct rmsprop_update {
     }
 };
 
-/// Index of the largest value of each row (the first one on ties, as std::max_element).
+/// The predicted class of each row, as metrics::predicted_class: the index of the largest value (the
+/// first on ties), or `x > threshold` for a single output. With `labels`, writes 1 where the prediction
+/// equals the label and 0 elsewhere (training accuracy without copying outputs to the host).
 template <class T>
-struct argmax_rows {
+struct predicted_class_rows {
     const T* x;
     std::size_t n;
+    T threshold;
+    const std::int32_t* labels;  // may be null
     std::int32_t* out;
     CTNN_HD void operator()(std::size_t r) const {
         const T* xr = x + r * n;
         std::size_t best = 0;
-        for (std::size_t j = 1; j < n; ++j)
-            if (xr[j] > xr[best]) best = j;
-        out[r] = std::int32_t(best);
+        if (n == 1) best = xr[0] > threshold ? 1 : 0;
+        else
+            for (std::size_t j = 1; j < n; ++j)
+                if (xr[j] > xr[best]) best = j;
+        out[r] = labels ? std::int32_t(std::int32_t(best) == labels[r]) : std::int32_t(best);
     }
 };
 

@@ -20,10 +20,10 @@ namespace detail {
 /// Adam family: m ← β1·m + (1-β1)·g; v ← β2·v + (1-β2)·g²; p ← p - lr·m̂/(√v̂ + ε), with bias
 /// corrections m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ). `Decoupled` (AdamW) first does p ← p·(1 - lr·wd);
 /// otherwise (Adam) g ← g + wd·p.
-template <class T, bool Decoupled>
-class adam_family : public base<T> {
+template <class T, bool Decoupled, class P>
+class adam_family : public base<T, P> {
 public:
-    adam_family(parameter_set<T> ps, adam_options o = {}) : base<T>(ps, o.lr), m_o(o), m_m(ps.size), m_v(ps.size) {
+    adam_family(parameter_set<T, P> ps, adam_options o = {}) : base<T, P>(ps, o.lr), m_o(o), m_m(ps.size), m_v(ps.size) {
         ctnn::detail::check(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1,
                             "adam: betas must be in [0, 1)");
     }
@@ -38,45 +38,51 @@ public:
         const T* gr = this->m_ps.gradients;
         T* m = m_m.data();
         T* v = m_v.data();
-        for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
-            using std::sqrt;
-            V pv = load_v<V>(p + i), g = load_v<V>(gr + i);
-            if constexpr (Decoupled)
-                pv *= V(decay);
-            else
-                g += V(wd) * pv;
-            const V mv = V(b1) * load_v<V>(m + i) + V(T(1) - b1) * g;
-            const V vv = V(b2) * load_v<V>(v + i) + V(T(1) - b2) * g * g;
-            store_v(m + i, mv);
-            store_v(v + i, vv);
-            store_v(p + i, pv - V(step) * mv / (sqrt(vv) * V(c2) + V(eps)));
-        });
+        if constexpr (base<T, P>::on_gpu) {
+            for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
+                cuda_api::adam_update(p + o, gr + o, m + o, v + o, n, b1, b2, eps, wd, step, c2, decay, Decoupled);
+            });
+        } else {
+            for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
+                using std::sqrt;
+                V pv = load_v<V>(p + i), g = load_v<V>(gr + i);
+                if constexpr (Decoupled)
+                    pv *= V(decay);
+                else
+                    g += V(wd) * pv;
+                const V mv = V(b1) * load_v<V>(m + i) + V(T(1) - b1) * g;
+                const V vv = V(b2) * load_v<V>(v + i) + V(T(1) - b2) * g * g;
+                store_v(m + i, mv);
+                store_v(v + i, vv);
+                store_v(p + i, pv - V(step) * mv / (sqrt(vv) * V(c2) + V(eps)));
+            });
+        }
     }
 
 private:
     adam_options m_o;
-    aligned_buffer<T> m_m, m_v;
+    buffer_t<P, T> m_m, m_v;
 };
 }  // namespace detail
 
 /// Adam with L2 weight decay added to the gradient (torch.optim.Adam).
-template <class T>
-class adam : public detail::adam_family<T, false> {
-    using detail::adam_family<T, false>::adam_family;
+template <class T, class P = cpu>
+class adam : public detail::adam_family<T, false, P> {
+    using detail::adam_family<T, false, P>::adam_family;
 };
-template <class T>
-adam(parameter_set<T>, adam_options) -> adam<T>;
-template <class T>
-adam(parameter_set<T>) -> adam<T>;
+template <class T, class P>
+adam(parameter_set<T, P>, adam_options) -> adam<T, P>;
+template <class T, class P>
+adam(parameter_set<T, P>) -> adam<T, P>;
 
 /// AdamW: decoupled weight decay (torch.optim.AdamW; its default weight_decay is 0.01).
-template <class T>
-class adamw : public detail::adam_family<T, true> {
-    using detail::adam_family<T, true>::adam_family;
+template <class T, class P = cpu>
+class adamw : public detail::adam_family<T, true, P> {
+    using detail::adam_family<T, true, P>::adam_family;
 };
-template <class T>
-adamw(parameter_set<T>, adam_options) -> adamw<T>;
-template <class T>
-adamw(parameter_set<T>) -> adamw<T>;
+template <class T, class P>
+adamw(parameter_set<T, P>, adam_options) -> adamw<T, P>;
+template <class T, class P>
+adamw(parameter_set<T, P>) -> adamw<T, P>;
 
 }  // namespace ctnn::optim

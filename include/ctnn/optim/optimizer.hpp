@@ -9,6 +9,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "../backend/buffer.hpp"
 #include "../core/aligned.hpp"
 #include "../core/error.hpp"
 #include "../backend/cpu/thread_pool.hpp"
@@ -77,11 +78,18 @@ void for_each_trainable(const parameter_set<T>& ps, Body&& body) {
     });
 }
 
+/// Calls f(begin, end) for every trainable range (the CUDA policy launches one fused kernel per range).
+template <class T, class P, class F>
+void for_each_range(const parameter_set<T, P>& ps, F&& f) {
+    for (const auto& r : *ps.trainable) f(r.begin, r.end - r.begin);
+}
+
 /// Base holding the parameter set, the learning rate and the step count.
-template <class T>
+template <class T, class P = cpu>
 class base {
 public:
-    base(parameter_set<T> ps, double lr) : m_ps(ps), m_lr(lr) {
+    static constexpr bool on_gpu = std::is_same_v<P, cuda>;
+    base(parameter_set<T, P> ps, double lr) : m_ps(ps), m_lr(lr) {
         ctnn::detail::check(ps.values && ps.gradients && ps.trainable, "optimizer: empty parameter set; pass model.parameters()");
         ctnn::detail::check(lr >= 0, "optimizer: learning rate must be >= 0");
     }
@@ -92,7 +100,7 @@ public:
     std::size_t steps() const noexcept { return m_t; }
 
 protected:
-    parameter_set<T> m_ps;
+    parameter_set<T, P> m_ps;
     double m_lr;
     std::size_t m_t = 0;
 };

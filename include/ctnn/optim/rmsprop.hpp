@@ -18,10 +18,10 @@ struct rmsprop_options {
 
 /// g ← g + wd·p; v ← α·v + (1-α)·g²; with momentum b ← μ·b + g/(√v + ε), p ← p - lr·b;
 /// without, p ← p - lr·g/(√v + ε).
-template <class T>
-class rmsprop : public detail::base<T> {
+template <class T, class P = cpu>
+class rmsprop : public detail::base<T, P> {
 public:
-    rmsprop(parameter_set<T> ps, rmsprop_options o = {}) : detail::base<T>(ps, o.lr), m_o(o), m_v(ps.size) {
+    rmsprop(parameter_set<T, P> ps, rmsprop_options o = {}) : detail::base<T, P>(ps, o.lr), m_o(o), m_v(ps.size) {
         if (o.momentum != 0) m_b.resize(ps.size);
     }
     void step() {
@@ -30,31 +30,37 @@ public:
         const T* gr = this->m_ps.gradients;
         T* v = m_v.data();
         T* b = m_b.data();
-        detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
-            using std::sqrt;
-            const V pv = detail::load_v<V>(p + i);
-            const V g = detail::load_v<V>(gr + i) + V(wd) * pv;
-            const V vv = V(a) * detail::load_v<V>(v + i) + V(T(1) - a) * g * g;
-            detail::store_v(v + i, vv);
-            const V u = g / (sqrt(vv) + V(eps));
-            if (mu != T(0)) {
-                const V bv = V(mu) * detail::load_v<V>(b + i) + u;
-                detail::store_v(b + i, bv);
-                detail::store_v(p + i, pv - V(lr) * bv);
-            } else {
-                detail::store_v(p + i, pv - V(lr) * u);
-            }
-        });
+        if constexpr (detail::base<T, P>::on_gpu) {
+            detail::for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
+                cuda_api::rmsprop_update(p + o, gr + o, v + o, mu == T(0) ? nullptr : b + o, n, lr, a, eps, wd, mu);
+            });
+        } else {
+            detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
+                using std::sqrt;
+                const V pv = detail::load_v<V>(p + i);
+                const V g = detail::load_v<V>(gr + i) + V(wd) * pv;
+                const V vv = V(a) * detail::load_v<V>(v + i) + V(T(1) - a) * g * g;
+                detail::store_v(v + i, vv);
+                const V u = g / (sqrt(vv) + V(eps));
+                if (mu != T(0)) {
+                    const V bv = V(mu) * detail::load_v<V>(b + i) + u;
+                    detail::store_v(b + i, bv);
+                    detail::store_v(p + i, pv - V(lr) * bv);
+                } else {
+                    detail::store_v(p + i, pv - V(lr) * u);
+                }
+            });
+        }
         ++this->m_t;
     }
 
 private:
     rmsprop_options m_o;
-    aligned_buffer<T> m_v, m_b;
+    buffer_t<P, T> m_v, m_b;
 };
-template <class T>
-rmsprop(parameter_set<T>, rmsprop_options) -> rmsprop<T>;
-template <class T>
-rmsprop(parameter_set<T>) -> rmsprop<T>;
+template <class T, class P>
+rmsprop(parameter_set<T, P>, rmsprop_options) -> rmsprop<T, P>;
+template <class T, class P>
+rmsprop(parameter_set<T, P>) -> rmsprop<T, P>;
 
 }  // namespace ctnn::optim

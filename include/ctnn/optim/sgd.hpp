@@ -15,10 +15,10 @@ struct sgd_options {
 };
 
 /// g ← g + wd·p; b ← μ·b + (1-τ)·g (b = g on the first step); g ← g + μ·b (Nesterov) or b; p ← p - lr·g.
-template <class T>
-class sgd : public detail::base<T> {
+template <class T, class P = cpu>
+class sgd : public detail::base<T, P> {
 public:
-    sgd(parameter_set<T> ps, sgd_options o = {}) : detail::base<T>(ps, o.lr), m_o(o) {
+    sgd(parameter_set<T, P> ps, sgd_options o = {}) : detail::base<T, P>(ps, o.lr), m_o(o) {
         ctnn::detail::check(!o.nesterov || (o.momentum > 0 && o.dampening == 0),
                             "sgd: Nesterov momentum requires momentum > 0 and zero dampening");
         if (o.momentum != 0) m_buf.resize(ps.size);
@@ -31,7 +31,11 @@ public:
         const T* gr = this->m_ps.gradients;
         T* b = m_buf.data();
         const bool nest = m_o.nesterov;
-        if (mu == T(0))
+        if constexpr (detail::base<T, P>::on_gpu)
+            detail::for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
+                cuda_api::sgd_update(p + o, gr + o, mu == T(0) ? nullptr : b + o, n, lr, mu, damp, wd, first, nest);
+            });
+        else if (mu == T(0))
             detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
                 const V pv = detail::load_v<V>(p + i);
                 detail::store_v(p + i, pv - V(lr) * (detail::load_v<V>(gr + i) + V(wd) * pv));
@@ -49,11 +53,11 @@ public:
 
 private:
     sgd_options m_o;
-    aligned_buffer<T> m_buf;
+    buffer_t<P, T> m_buf;
 };
-template <class T>
-sgd(parameter_set<T>, sgd_options) -> sgd<T>;
-template <class T>
-sgd(parameter_set<T>) -> sgd<T>;
+template <class T, class P>
+sgd(parameter_set<T, P>, sgd_options) -> sgd<T, P>;
+template <class T, class P>
+sgd(parameter_set<T, P>) -> sgd<T, P>;
 
 }  // namespace ctnn::optim

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../backend/buffer.hpp"
 #include "../data/dataset.hpp"
 #include "../loss/losses.hpp"
 #include "../metrics/confusion.hpp"
@@ -24,6 +25,9 @@ struct fit_options {
     seed shuffle_seed{0};
     /// Learning rate per epoch (0-based); empty keeps the optimizer's rate.
     std::function<double(std::size_t)> lr_schedule{};
+    /// CUDA policy: the losses and training accuracy stay on the GPU and are read back every
+    /// `sync_every` steps and at the end of each epoch (the only waits of the training loop).
+    std::size_t sync_every = 50;
 };
 
 /// What one epoch produced. `metrics` holds what evaluation callbacks add (e.g. "test_accuracy").
@@ -116,6 +120,18 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
     st.batches = ld.batches();
     fit_result res;
     using clock = std::chrono::steady_clock;
+    constexpr bool on_gpu = std::is_same_v<typename Model::policy, cuda>;
+    // CUDA: per-step losses and per-sample correct flags of the epoch, read back at sync points
+    buffer_t<typename Model::policy, T> d_losses;
+    buffer_t<typename Model::policy, std::int32_t> d_correct;
+    std::vector<T> h_losses;
+    std::vector<std::int32_t> h_correct;
+    if constexpr (on_gpu) {
+        d_losses.resize(ld.batches());
+        d_correct.resize(ld.batches() * options.batch);
+        h_losses.resize(ld.batches());
+        h_correct.resize(ld.batches() * options.batch);
+    }
     for (std::size_t e = 0; e < options.epochs && !st.stop; ++e) {
         if (options.lr_schedule) opt.set_lr(options.lr_schedule(e));
         st.epoch = e;
@@ -132,21 +148,56 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
         const auto t0 = clock::now();
         double loss_sum = 0;
         std::size_t n_seen = 0;
+        std::size_t synced_steps = 0, synced_samples = 0, step = 0;
+        std::vector<std::size_t> batch_sizes;  // CUDA: sizes of the steps not yet read back
+        if constexpr (on_gpu) batch_sizes.reserve(options.sync_every + 1);
         while (ld.next(b)) {
-            T l;
-            if constexpr (labels) l = train_step(model, ctx, opt, loss_fn, b.x, b.labels);
-            else l = train_step(model, ctx, opt, loss_fn, b.x, b.targets);
-            const auto y = ctx.template activation<Model::depth - 1>();
-            loss_sum += double(l) * double(b.size);
-            n_seen += b.size;
-            if (!train.labels.empty())
-                for (std::size_t i = 0; i < b.size; ++i)
-                    st.correct += metrics::predicted_class(y.data() + i * k, k, T(detail::decision_threshold<Loss>())) ==
-                                  std::size_t(b.labels.data()[i]);
-            st.counted += b.size;
+            if constexpr (on_gpu) {
+                if constexpr (labels) train_step(model, ctx, opt, loss_fn, b.x, b.labels);
+                else {
+                    train_step(model, ctx, opt, loss_fn, b.x, b.targets);
+                    if (!train.labels.empty()) ctx.upload_labels(b.labels.data(), b.size);
+                }
+                cuda_api::copy_on_device(d_losses.data() + step, ctx.device_loss(), sizeof(T));
+                if (!train.labels.empty())
+                    cuda_api::predicted_class_rows(ctx.template activation<Model::depth - 1>().data(), b.size, k,
+                                                   T(detail::decision_threshold<Loss>()), ctx.device_labels(),
+                                                   d_correct.data() + n_seen);
+                batch_sizes.push_back(b.size);
+                n_seen += b.size;
+                ++step;
+                if (step - synced_steps >= options.sync_every || step == ld.batches()) {
+                    copy_to_host<typename Model::policy>(h_losses.data() + synced_steps, d_losses.data() + synced_steps,
+                                                         step - synced_steps);
+                    if (!train.labels.empty())
+                        copy_to_host<typename Model::policy>(h_correct.data() + synced_samples, d_correct.data() + synced_samples,
+                                                             n_seen - synced_samples);
+                    for (std::size_t s = synced_steps; s < step; ++s)
+                        loss_sum += double(h_losses[s]) * double(batch_sizes[s - synced_steps]);
+                    if (!train.labels.empty())
+                        for (std::size_t i = synced_samples; i < n_seen; ++i) st.correct += std::size_t(h_correct[i]);
+                    st.counted += n_seen - synced_samples;
+                    synced_steps = step;
+                    synced_samples = n_seen;
+                    batch_sizes.clear();
+                    st.running_loss = loss_sum / double(n_seen);
+                }
+            } else {
+                T l;
+                if constexpr (labels) l = train_step(model, ctx, opt, loss_fn, b.x, b.labels);
+                else l = train_step(model, ctx, opt, loss_fn, b.x, b.targets);
+                const auto y = ctx.template activation<Model::depth - 1>();
+                loss_sum += double(l) * double(b.size);
+                n_seen += b.size;
+                if (!train.labels.empty())
+                    for (std::size_t i = 0; i < b.size; ++i)
+                        st.correct += metrics::predicted_class(y.data() + i * k, k, T(detail::decision_threshold<Loss>())) ==
+                                      std::size_t(b.labels.data()[i]);
+                st.counted += b.size;
+                st.running_loss = loss_sum / double(n_seen);
+            }
             st.samples_seen += b.size;
             ++st.batch_index;
-            st.running_loss = loss_sum / double(n_seen);
             st.epoch_seconds = std::chrono::duration<double>(clock::now() - t0).count();
             (detail::call_batch(callbacks, model, st), ...);
         }

@@ -97,17 +97,24 @@ TEST_CASE("cuda kernels on the host: dropout draws the CPU layer's mask", "[cuda
     REQUIRE(dropped < n);
 }
 
-TEST_CASE("cuda kernels on the host: bias gradient column sums and argmax", "[cuda-host]") {
+TEST_CASE("cuda kernels on the host: bias gradient column sums and predicted classes", "[cuda-host]") {
     const std::size_t rows = 7, n = 5;
     const auto a = values(rows * n, 8);
     std::vector<double> acc(n, 1.0), ref(n, 1.0);
     ops::accumulate_column_sums<cpu>(ref.data(), a.data(), rows, n);
     run(n, kernels::accumulate_column_sums<double>{acc.data(), a.data(), rows, n});
     require_close(acc, ref);
-    std::vector<std::int32_t> arg(rows);
-    run(rows, kernels::argmax_rows<double>{a.data(), n, arg.data()});
-    for (std::size_t r = 0; r < rows; ++r)
-        REQUIRE(arg[r] == std::max_element(a.begin() + long(r * n), a.begin() + long((r + 1) * n)) - (a.begin() + long(r * n)));
+    std::vector<std::int32_t> arg(rows), labels(rows), correct(rows);
+    run(rows, kernels::predicted_class_rows<double>{a.data(), n, 0.0, nullptr, arg.data()});
+    for (std::size_t r = 0; r < rows; ++r) {
+        REQUIRE(std::size_t(arg[r]) == metrics::predicted_class(a.data() + r * n, n));
+        labels[r] = std::int32_t(r % n);
+    }
+    run(rows, kernels::predicted_class_rows<double>{a.data(), n, 0.0, labels.data(), correct.data()});
+    for (std::size_t r = 0; r < rows; ++r) REQUIRE(correct[r] == (arg[r] == labels[r] ? 1 : 0));
+    // a single output: the class is output > threshold
+    run(rows, kernels::predicted_class_rows<double>{a.data(), 1, 0.25, nullptr, arg.data()});
+    for (std::size_t r = 0; r < rows; ++r) REQUIRE(std::size_t(arg[r]) == metrics::predicted_class(a.data() + r, 1, 0.25));
 }
 
 TEST_CASE("cuda kernels on the host: losses equal the CPU losses (value and gradient)", "[cuda-host]") {

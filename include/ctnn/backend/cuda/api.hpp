@@ -80,8 +80,9 @@ void graph_destroy(void* graph) noexcept;
                      T c2, T decay, bool decoupled);                                                                  \
     void rmsprop_update(T* p, const T* g, T* v, T* buf, std::size_t n, T lr, T alpha, T eps, T weight_decay,        \
                         T momentum);                                                                                  \
-    /* argmax of each row of a [rows, n] block into d_out (int32), for accuracy and confusion matrices */            \
-    void argmax_rows(const T* x, std::size_t rows, std::size_t n, std::int32_t* d_out);
+    /* predicted class of each row (metrics::predicted_class) into d_out; with d_labels, 1/0 for correct */        \
+    void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold,                              \
+                              const std::int32_t* d_labels, std::int32_t* d_out);
 
 CTNN_CUDA_API_FOR(float)
 CTNN_CUDA_API_FOR(double)

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// CPU-vs-CUDA equivalence: every layer, loss and optimizer, and a few training steps of the MLP, run on
+// both policies from the same initial parameters. Needs a CUDA device: without one, main() says so and
+// exits 77, which ctest reports as "Skipped" (label `cuda`) — never as a pass.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <ctnn/ctnn.hpp>
+#include <filesystem>
+#include <vector>
+
+using namespace ctnn;
+
+namespace {
+template <class T>
+std::vector<T> values(std::size_t n, std::uint64_t s, double lo = -1, double hi = 1) {
+    rng g{seed{s}};
+    std::vector<T> v(n);
+    for (auto& x : v) x = T(g.uniform(lo, hi));
+    return v;
+}
+template <class A, class B>
+void require_close(const A& a, const B& b, double tol, const char* what) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO(what << " index " << i);
+        REQUIRE(double(a[i]) == Approx(double(b[i])).margin(tol).epsilon(tol));
+    }
+}
+
+/// Forward (train mode), backward with a fixed upstream gradient (parameter and input gradients) and
+/// one Adam step of the same double model on both policies.
+template <class... Layers>
+void check_layers(std::size_t batch, double tol = 1e-10) {
+    using cpu_model = basic_sequential<double, input<12>, Layers...>;
+    using gpu_model = typename cpu_model::template on<cuda>;
+    cpu_model c{seed{3}};
+    gpu_model g{seed{3}};
+    require_close(g.host_parameters(), c.host_parameters(), 0, "initial parameters");
+    auto cc = c.context(batch);
+    auto gc = g.context(batch);
+    const auto x = values<double>(batch * 12, 1);
+    const auto yc = c.forward(x, cc);
+    const auto yg = g.forward(x, gc).to_host();
+    require_close(yg, yc, tol, "forward");
+    const auto dy = values<double>(yc.size(), 2);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_close(g.host_gradients(), c.host_gradients(), tol, "parameter gradients");
+    require_close(gc.input_gradient().to_host(), cc.input_gradient(), tol, "input gradient");
+    optim::adam oc(c.parameters(), {1e-2});
+    optim::adam og(g.parameters(), {1e-2});
+    oc.step();
+    og.step();
+    require_close(g.host_parameters(), c.host_parameters(), tol, "parameters after an Adam step");
+}
+
+/// Two train_steps of the same model with loss L and optimizer O on both policies.
+template <class Loss, class MakeOpt, class Target>
+void check_step(const Loss& loss, MakeOpt make_opt, const Target& target, double tol = 1e-10) {
+    using cpu_model = basic_sequential<double, input<12>, dense<9>, ctnn::tanh, dense<3>>;
+    using gpu_model = cpu_model::on<cuda>;
+    cpu_model c{seed{5}};
+    gpu_model g{seed{5}};
+    const std::size_t batch = 6;
+    auto cc = c.context(batch);
+    auto gc = g.context(batch);
+    auto oc = make_opt(c.parameters());
+    auto og = make_opt(g.parameters());
+    for (int s = 0; s < 2; ++s) {
+        const auto x = values<double>(batch * 12, 10 + std::uint64_t(s));
+        const double lc = train_step(c, cc, oc, loss, x, target);
+        const double lg = train_step(g, gc, og, loss, x, target);
+        REQUIRE(lg == Approx(lc).epsilon(tol));
+    }
+    require_close(g.host_parameters(), c.host_parameters(), tol, "parameters after two steps");
+}
+}  // namespace
+
+TEST_CASE("cuda: every layer equals the CPU layer (forward, gradients, one step)", "[cuda]") {
+    check_layers<dense<7>>(5);
+    check_layers<dense<7, false>>(5);
+    check_layers<dense<9>, relu, dense<4>>(33);  // fused epilogues
+    check_layers<dense<9>, sigmoid, dense<5>, ctnn::tanh, dense<4>, leaky_relu<0.1>, dense<2>, identity>(8);
+    check_layers<dense<6>, leaky_relu<-0.5>, dense<3>>(4);  // not fused: backward reads the input
+    check_layers<relu, sigmoid, ctnn::tanh, dense<5>>(4);   // activations on their own
+    check_layers<dense<10>, softmax>(7);
+    check_layers<reshape<3, 4>, flatten, dense<3>>(2);
+    check_layers<dense<16>, dropout<0.3>, dense<4>>(9);  // the same counter-based mask on both
+}
+
+TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {
+    const std::vector<std::int32_t> labels{0, 2, 1, 1, 0, 2};
+    const auto targets = values<double>(18, 7, 0.05, 0.95);
+    auto adam = [](auto ps) { return optim::adam(ps, {1e-2}); };
+    check_step(loss::cross_entropy{}, adam, labels);
+    check_step(loss::mse{}, adam, targets);
+    check_step(loss::bce_with_logits{}, adam, targets);
+    using prob_model = basic_sequential<double, input<12>, dense<3>, sigmoid>;
+    prob_model c{seed{1}};
+    prob_model::on<cuda> g{seed{1}};
+    auto cc = c.context(6);
+    auto gc = g.context(6);
+    optim::sgd oc(c.parameters(), {0.1});
+    optim::sgd og(g.parameters(), {0.1});
+    const auto x = values<double>(72, 8);
+    const double lc = train_step(c, cc, oc, loss::bce{}, x, targets);
+    const double lg = train_step(g, gc, og, loss::bce{}, x, targets);
+    REQUIRE(lg == Approx(lc).epsilon(1e-10));
+    REQUIRE_THROWS_WITH(train_step(g, gc, og, loss::cross_entropy{}, x, std::vector<std::int32_t>{0, 1, 2, 3, 0, 1}),
+                        Catch::Contains("label 3 at index 3 is outside [0, 3)"));
+}
+
+TEST_CASE("cuda: optimizers equal the CPU optimizers", "[cuda]") {
+    const std::vector<std::int32_t> labels{0, 2, 1, 1, 0, 2};
+    const loss::cross_entropy ce;
+    check_step(ce, [](auto ps) { return optim::sgd(ps, {0.1}); }, labels);
+    check_step(ce, [](auto ps) { return optim::sgd(ps, {0.1, 0.9, 0.1, 1e-3}); }, labels);
+    check_step(ce, [](auto ps) { return optim::sgd(ps, {0.1, 0.9, 0.0, 0.0, true}); }, labels);
+    check_step(ce, [](auto ps) { return optim::adam(ps, {1e-2, 0.9, 0.99, 1e-8, 1e-2}); }, labels);
+    check_step(ce, [](auto ps) { return optim::adamw(ps, {1e-2, 0.9, 0.99, 1e-8, 1e-2}); }, labels);
+    check_step(ce, [](auto ps) { return optim::rmsprop(ps, {1e-2, 0.9, 1e-8, 1e-3, 0.5}); }, labels);
+}
+
+TEST_CASE("cuda: the float MLP trains like the CPU one; frozen layers, save/load and predict across policies",
+          "[cuda][model]") {
+    using mlp = sequential<input<784>, dense<256>, relu, dense<128>, relu, dense<10>>;
+    mlp c{seed{42}};
+    mlp::on<cuda> g{seed{42}};
+    const std::size_t batch = 64;
+    auto cc = c.context(batch);
+    auto gc = g.context(batch);
+    optim::adam oc(c.parameters(), {1e-3});
+    optim::adam og(g.parameters(), {1e-3});
+    std::vector<std::int32_t> labels(batch);
+    for (std::size_t i = 0; i < batch; ++i) labels[i] = std::int32_t(i % 10);
+    for (int s = 0; s < 5; ++s) {
+        const auto x = values<float>(batch * 784, 100 + std::uint64_t(s), 0, 1);
+        const float lc = train_step(c, cc, oc, loss::cross_entropy{}, x, labels);
+        const float lg = train_step(g, gc, og, loss::cross_entropy{}, x, labels);
+        REQUIRE(lg == Approx(lc).epsilon(1e-4));
+    }
+    require_close(g.host_parameters(), c.host_parameters(), 1e-4, "MLP parameters after 5 Adam steps");
+
+    // predictions, and an npz written from the GPU model loads into the CPU model
+    const auto x = values<float>(3 * 784, 7, 0, 1);
+    require_close(g.predict(x), c.predict(x), 1e-4, "predict");
+    const auto path = std::filesystem::temp_directory_path() / "ctnn_cuda_test.npz";
+    save_npz(g, path);
+    mlp back{seed{0}};
+    load_npz(back, path);
+    require_close(back.host_parameters(), g.host_parameters(), 0, "npz round trip");
+    mlp::on<cuda> moved(back);  // a CPU model moved to the GPU
+    require_close(moved.predict(x), back.predict(x), 1e-4, "moved model");
+    std::filesystem::remove(path);
+
+    // a frozen layer gets no update on the GPU either
+    g.freeze(0);
+    const auto before = g.host_parameters();
+    train_step(g, gc, og, loss::cross_entropy{}, values<float>(batch * 784, 9, 0, 1), labels);
+    const auto after = g.host_parameters();
+    for (std::size_t i = 0; i < 256 * 784 + 256; ++i) REQUIRE(after[i] == before[i]);
+}
+
+TEST_CASE("cuda: fit and evaluate on the GPU reach the CPU's result on a small problem", "[cuda][fit]") {
+    auto d = data::dataset<float>::zeros(512, 12, 3);
+    rng gen{seed{4}};
+    for (std::size_t i = 0; i < 512; ++i) {
+        const int cls = int(gen.below(3));
+        d.labels[i] = cls;
+        for (std::size_t j = 0; j < 12; ++j) d.x[i * 12 + j] = float(gen.normal() * 0.5 + (j % 3 == std::size_t(cls) ? 1.0 : 0.0));
+    }
+    using model = sequential<input<12>, dense<16>, relu, dense<3>>;
+    model c{seed{2}};
+    model::on<cuda> g{seed{2}};
+    optim::adam oc(c.parameters(), {1e-2});
+    optim::adam og(g.parameters(), {1e-2});
+    fit_options o;
+    o.epochs = 3;
+    o.batch = 32;
+    o.sync_every = 5;
+    const auto rc = fit(c, oc, loss::cross_entropy{}, d, o);
+    const auto rg = fit(g, og, loss::cross_entropy{}, d, o);
+    REQUIRE(rg.history.size() == 3);
+    REQUIRE(rg.history.back().loss == Approx(rc.history.back().loss).epsilon(1e-3));
+    REQUIRE(rg.history.back().train_accuracy == Approx(rc.history.back().train_accuracy).margin(0.01));
+    REQUIRE(evaluate(g, d).accuracy() == Approx(evaluate(c, d).accuracy()).margin(0.01));
+    REQUIRE(evaluate(g, d).accuracy() > 0.9);
+}
+
+int main(int argc, char** argv) {
+    if (cuda_api::device_count() == 0) {
+        std::printf("ctnn CUDA tests DID NOT RUN: %s. They need an NVIDIA GPU; reported to ctest as skipped.\n",
+                    cuda_api::device_description().c_str());
+        return 77;
+    }
+    std::printf("ctnn CUDA tests on %s\n", cuda_api::device_description().c_str());
+    return Catch::Session().run(argc, argv);
+}
