@@ -6,12 +6,10 @@
 
 #include <cub/device/device_reduce.cuh>
 #include <thrust/execution_policy.h>
-#include <thrust/fill.h>
 #include <thrust/for_each.h>
 #include <thrust/iterator/counting_iterator.h>
 
 #include <cstdio>
-#include <mutex>
 #include <string>
 
 #include <ctnn/backend/cuda/api.hpp>
@@ -74,12 +72,16 @@ scratch& reduce_scratch() {
     return s;
 }
 
+}  // namespace
+
+namespace impl {
 template <class F>
 void for_each(std::size_t n, F f) {
     if (n == 0) return;
     thrust::for_each_n(thrust::cuda::par_nosync.on(stream()), thrust::counting_iterator<std::size_t>(0), n, f);
     check(cudaGetLastError(), "kernel launch");
 }
+void* scratch_bytes(int which, std::size_t bytes) { return (which == 0 ? terms_scratch() : reduce_scratch()).get(bytes); }
 
 /// Sum of n device values into the device scalar out (CUB, deterministic for a given n).
 template <class T>
@@ -90,16 +92,21 @@ void sum_into(const T* in, std::size_t n, T* out) {
     check(cub::DeviceReduce::Sum(tmp, bytes, in, out, int(n), stream()), "cub::DeviceReduce::Sum");
 }
 
+/// Column-major C = alpha·op(first)·op(second) + beta·C (cuBLAS), k >= 1.
 template <class T>
-cublasStatus_t cublas_gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* alpha, const T* a,
-                           int lda, const T* b, int ldb, const T* beta, T* c, int ldc) {
+void blas_gemm(bool trans_first, bool trans_second, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* first,
+               std::size_t ld_first, const T* second, std::size_t ld_second, T beta, T* c, std::size_t ldc) {
+    const auto ta = trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, tb = trans_second ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasStatus_t st;
     if constexpr (std::is_same_v<T, float>)
-        return cublasSgemm(context::get().blas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        st = cublasSgemm(context::get().blas, ta, tb, int(m), int(n), int(k), &alpha, first, int(ld_first), second,
+                         int(ld_second), &beta, c, int(ldc));
     else
-        return cublasDgemm(context::get().blas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        st = cublasDgemm(context::get().blas, ta, tb, int(m), int(n), int(k), &alpha, first, int(ld_first), second,
+                         int(ld_second), &beta, c, int(ldc));
+    check(st, "cublas gemm");
 }
-
-}  // namespace
+}  // namespace impl
 
 int device_count() noexcept {
     int n = 0;
@@ -196,93 +203,6 @@ void graph_destroy(void* graph) noexcept {
     if (graph) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
 }
 
-namespace {
-template <class T>
-void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,
-               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const epilogue<T>& ep) {
-    if (M == 0 || N == 0) return;
-    const auto cm = kernels::to_column_major(trans_a, trans_b, M, N, K);
-    if (K == 0) {  // C = beta·C (cuBLAS needs k >= 1); beta == 0 never reads C
-        for_each(M * N, kernels::scale_matrix<T>{c, N, ldc, beta});
-    } else
-        check(cublas_gemm<T>(cm.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, cm.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N,
-                             int(cm.m), int(cm.n), int(cm.k), &alpha, b, int(ldb), a, int(lda), &beta, c, int(ldc)),
-              "cublas gemm");
-    if (!ep.empty()) for_each(M * N, kernels::apply_epilogue<T>{c, N, ldc, ep});
-}
-
-template <class T>
-void loss_finish(std::size_t n_terms, const T* terms, T* d_loss) {
-    sum_into(terms, n_terms, d_loss);
-}
-}  // namespace
-
-#define CTNN_CUDA_API_DEFINE(T)                                                                                        \
-    void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,    \
-              const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const epilogue<T>& ep) {                    \
-        gemm_impl<T>(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, ep);                                       \
-    }                                                                                                                 \
-    void apply_epilogue(const epilogue<T>& ep, T* c, std::size_t rows, std::size_t n, std::size_t ldc) {              \
-        if (!ep.empty()) for_each(rows * n, kernels::apply_epilogue<T>{c, n, ldc, ep});                               \
-    }                                                                                                                 \
-    void accumulate_column_sums(T* acc, const T* a, std::size_t rows, std::size_t n) {                                \
-        for_each(n, kernels::accumulate_column_sums<T>{acc, a, rows, n});                                             \
-    }                                                                                                                 \
-    void activation_forward(activation_kind kind, T slope, const T* x, T* y, std::size_t n) {                         \
-        for_each(n, kernels::activation_forward<T>{kind, slope, x, y});                                               \
-    }                                                                                                                 \
-    void activation_backward(activation_kind kind, T slope, const T* x, const T* y, const T* dy, T* dx,               \
-                             std::size_t n) {                                                                         \
-        for_each(n, kernels::activation_backward<T>{kind, slope, x, y, dy, dx});                                      \
-    }                                                                                                                 \
-    void softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {                                         \
-        for_each(rows, kernels::softmax_rows<T>{x, y, n});                                                            \
-    }                                                                                                                 \
-    void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n) {                          \
-        for_each(rows, kernels::softmax_rows_backward<T>{y, dy, dx, n});                                              \
-    }                                                                                                                 \
-    void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed,                   \
-                         std::uint64_t counter) {                                                                     \
-        for_each(n, kernels::dropout_forward<T>{x, y, mask, rate, seed, counter});                                    \
-    }                                                                                                                 \
-    void multiply(const T* a, const T* b, T* y, std::size_t n) { for_each(n, kernels::multiply<T>{a, b, y}); }        \
-    void fill(T* d, T value, std::size_t n) {                                                                         \
-        if (n) thrust::fill_n(thrust::cuda::par_nosync.on(stream()), d, n, value);                                    \
-    }                                                                                                                 \
-    void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,     \
-                       T* d_loss) {                                                                                   \
-        T* terms = static_cast<T*>(terms_scratch().get(batch * sizeof(T)));                                           \
-        for_each(batch, kernels::cross_entropy_rows<T>{z, labels, d_grad, terms, classes, T(1) / T(batch)});          \
-        loss_finish<T>(batch, terms, d_loss);                                                                         \
-    }                                                                                                                 \
-    void pointwise_loss(int kind, const T* y, const T* t, std::size_t n, T* d_grad, T* d_loss) {                      \
-        T* terms = static_cast<T*>(terms_scratch().get(n * sizeof(T)));                                               \
-        for_each(n, kernels::pointwise_loss_terms<T>{kernels::pointwise_loss(kind), y, t, d_grad, terms, T(1) / T(n)}); \
-        loss_finish<T>(n, terms, d_loss);                                                                             \
-    }                                                                                                                 \
-    T read_scalar(const T* d_value) {                                                                                 \
-        T v{};                                                                                                        \
-        copy_to_host(&v, d_value, sizeof(T));                                                                         \
-        return v;                                                                                                     \
-    }                                                                                                                 \
-    void sgd_update(T* p, const T* g, T* buf, std::size_t n, T lr, T momentum, T dampening_complement, T weight_decay, \
-                    bool first, bool nesterov) {                                                                      \
-        for_each(n, kernels::sgd_update<T>{p, g, buf, lr, momentum, dampening_complement, weight_decay, first, nesterov}); \
-    }                                                                                                                 \
-    void adam_update(T* p, const T* g, T* m, T* v, std::size_t n, T beta1, T beta2, T eps, T weight_decay, T step,    \
-                     T c2, T decay, bool decoupled) {                                                                 \
-        for_each(n, kernels::adam_update<T>{p, g, m, v, beta1, beta2, eps, weight_decay, step, c2, decay, decoupled}); \
-    }                                                                                                                 \
-    void rmsprop_update(T* p, const T* g, T* v, T* buf, std::size_t n, T lr, T alpha, T eps, T weight_decay,         \
-                        T momentum) {                                                                                 \
-        for_each(n, kernels::rmsprop_update<T>{p, g, v, buf, lr, alpha, eps, weight_decay, momentum});                \
-    }                                                                                                                 \
-    void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold, const std::int32_t* d_labels, \
-                              std::int32_t* d_out) {                                                                  \
-        for_each(rows, kernels::predicted_class_rows<T>{x, n, threshold, d_labels, d_out});                           \
-    }
-
-CTNN_CUDA_API_DEFINE(float)
-CTNN_CUDA_API_DEFINE(double)
-
 }  // namespace ctnn::cuda_api
+
+#include <ctnn/kernels/api_impl.hpp>  // every kernel entry point, on the primitives above

@@ -78,6 +78,14 @@ struct accumulate_column_sums {
     }
 };
 
+/// d[i] = value.
+template <class T>
+struct fill {
+    T* d;
+    T value;
+    CTNN_HD void operator()(std::size_t i) const { d[i] = value; }
+};
+
 /// y = a ⊙ b, elementwise (dropout backward).
 template <class T>
 struct multiply {
@@ -108,13 +116,9 @@ struct softmax_rows {
     T* y;
     std::size_t n;
     CTNN_HD void operator()(std::size_t r) const {
-        const T* xr = x + r * n;
         T* yr = y + r * n;
-        T m = xr[0];
-        for (std::size_t j = 1; j < n; ++j) m = xr[j] > m ? xr[j] : m;
-        T s = 0;
-        for (std::size_t j = 0; j < n; ++j) s += (yr[j] = std::exp(xr[j] - m));
-        const T inv = T(1) / s;
+        T m;
+        const T inv = T(1) / rules::exp_shifted(x + r * n, yr, n, m);
         for (std::size_t j = 0; j < n; ++j) yr[j] *= inv;
     }
 };
@@ -148,10 +152,8 @@ struct cross_entropy_rows {
     CTNN_HD void operator()(std::size_t r) const {
         const T* zr = z + r * k;
         T* gr = g + r * k;
-        T m = zr[0];
-        for (std::size_t j = 1; j < k; ++j) m = zr[j] > m ? zr[j] : m;
-        T s = 0;
-        for (std::size_t j = 0; j < k; ++j) s += (gr[j] = std::exp(zr[j] - m));
+        T m;
+        const T s = rules::exp_shifted(zr, gr, k, m);
         const std::size_t c = std::size_t(labels[r]);
         term[r] = (std::log(s) - (zr[c] - m)) * inv_batch;
         const T inv_s = inv_batch / s;

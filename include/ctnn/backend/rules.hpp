@@ -40,6 +40,17 @@ CTNN_HD void bce_with_logits(T z, T t, T& value, T& grad) noexcept {
     grad = s - t;
 }
 
+/// y[j] = exp(x[j] - m) for a row of n values, m = max x (written to @p m); returns Σ y. The stable
+/// core of softmax and cross-entropy on both policies. y may equal x.
+template <class T>
+CTNN_HD T exp_shifted(const T* x, T* y, std::size_t n, T& m) noexcept {
+    m = x[0];
+    for (std::size_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+    T s = 0;
+    for (std::size_t j = 0; j < n; ++j) s += (y[j] = std::exp(x[j] - m));
+    return s;
+}
+
 /// SplitMix64 finaliser: a bijective 64-bit mix (Steele, Lea, Flood 2014).
 CTNN_HD inline std::uint64_t mix64(std::uint64_t z) noexcept {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -121,12 +121,9 @@ void softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {
     if constexpr (detail::is_cuda<P>) cuda_api::softmax_forward(x, y, rows, n);
     else
         for (std::size_t r = 0; r < rows; ++r) {
-            const T* xr = x + r * n;
             T* yr = y + r * n;
-            const T m = *std::max_element(xr, xr + n);
-            T s = 0;
-            for (std::size_t j = 0; j < n; ++j) s += (yr[j] = std::exp(xr[j] - m));
-            const T inv = T(1) / s;
+            T m;
+            const T inv = T(1) / rules::exp_shifted(x + r * n, yr, n, m);
             for (std::size_t j = 0; j < n; ++j) yr[j] *= inv;
         }
 }

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file api_impl.hpp  The kernel entry points of cuda_api (include/ctnn/backend/cuda/api.hpp) written on
+/// four primitives, which the one translation unit that includes this header defines first in
+/// namespace ctnn::cuda_api::impl:
+///   template <class F> void for_each(std::size_t n, F f);        // f(i) for i in [0, n), queued
+///   template <class T> void sum_into(const T* in, std::size_t n, T* out);  // *out = Σ in, queued
+///   template <class T> void blas_gemm(bool ta, bool tb, m, n, k, alpha, first, ld_first, second,
+///                                     ld_second, beta, c, ldc);  // column-major, k >= 1
+///   void* scratch_bytes(int which, std::size_t bytes);           // a grow-only device scratch
+/// cuda_kernels/src/cuda_api.cu defines them with Thrust's CUDA system, CUB and cuBLAS on ctnn's stream;
+/// tests/support/cuda_emulation.cpp defines them on the host, so the whole CUDA policy above the
+/// primitives (this file, the functors, the model/optimizer/fit code paths) also runs without a GPU.
+#include <cstddef>
+#include <cstdint>
+
+#include <ctnn/backend/cuda/api.hpp>
+#include <ctnn/kernels/functors.cuh>
+
+namespace ctnn::cuda_api {
+
+namespace impl {
+template <class T>
+void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,
+               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const epilogue<T>& ep) {
+    if (M == 0 || N == 0) return;
+    const auto cm = kernels::to_column_major(trans_a, trans_b, M, N, K);
+    if (K == 0) {  // C = beta·C (cuBLAS needs k >= 1); beta == 0 never reads C
+        impl::for_each(M * N, kernels::scale_matrix<T>{c, N, ldc, beta});
+    } else
+        blas_gemm<T>(cm.trans_first, cm.trans_second, cm.m, cm.n, cm.k, alpha, b, ldb, a, lda, beta, c, ldc);
+    if (!ep.empty()) impl::for_each(M * N, kernels::apply_epilogue<T>{c, N, ldc, ep});
+}
+
+}  // namespace impl
+
+#define CTNN_CUDA_API_DEFINE(T)                                                                                         \
+    void gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,      \
+              const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const epilogue<T>& ep) {                      \
+        impl::gemm_impl<T>(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, ep);                                   \
+    }                                                                                                                   \
+    void apply_epilogue(const epilogue<T>& ep, T* c, std::size_t rows, std::size_t n, std::size_t ldc) {                \
+        if (!ep.empty()) impl::for_each(rows * n, kernels::apply_epilogue<T>{c, n, ldc, ep});                           \
+    }                                                                                                                   \
+    void accumulate_column_sums(T* acc, const T* a, std::size_t rows, std::size_t n) {                                  \
+        impl::for_each(n, kernels::accumulate_column_sums<T>{acc, a, rows, n});                                         \
+    }                                                                                                                   \
+    void activation_forward(activation_kind kind, T slope, const T* x, T* y, std::size_t n) {                           \
+        impl::for_each(n, kernels::activation_forward<T>{kind, slope, x, y});                                           \
+    }                                                                                                                   \
+    void activation_backward(activation_kind kind, T slope, const T* x, const T* y, const T* dy, T* dx,                 \
+                             std::size_t n) {                                                                           \
+        impl::for_each(n, kernels::activation_backward<T>{kind, slope, x, y, dy, dx});                                  \
+    }                                                                                                                   \
+    void softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {                                           \
+        impl::for_each(rows, kernels::softmax_rows<T>{x, y, n});                                                        \
+    }                                                                                                                   \
+    void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n) {                            \
+        impl::for_each(rows, kernels::softmax_rows_backward<T>{y, dy, dx, n});                                          \
+    }                                                                                                                   \
+    void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed,                     \
+                         std::uint64_t counter) {                                                                       \
+        impl::for_each(n, kernels::dropout_forward<T>{x, y, mask, rate, seed, counter});                                \
+    }                                                                                                                   \
+    void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }    \
+    void fill(T* d, T value, std::size_t n) {                                                                           \
+        impl::for_each(n, kernels::fill<T>{d, value});                                                                  \
+    }                                                                                                                   \
+    void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,       \
+                       T* d_loss) {                                                                                     \
+        T* terms = static_cast<T*>(impl::scratch_bytes(0, batch * sizeof(T)));                                          \
+        impl::for_each(batch, kernels::cross_entropy_rows<T>{z, labels, d_grad, terms, classes, T(1) / T(batch)});      \
+        impl::sum_into<T>(terms, batch, d_loss);                                                                        \
+    }                                                                                                                   \
+    void pointwise_loss(int kind, const T* y, const T* t, std::size_t n, T* d_grad, T* d_loss) {                        \
+        T* terms = static_cast<T*>(impl::scratch_bytes(0, n * sizeof(T)));                                              \
+        impl::for_each(n, kernels::pointwise_loss_terms<T>{kernels::pointwise_loss(kind), y, t, d_grad, terms, T(1) / T(n)}); \
+        impl::sum_into<T>(terms, n, d_loss);                                                                            \
+    }                                                                                                                   \
+    T read_scalar(const T* d_value) {                                                                                   \
+        T v{};                                                                                                          \
+        copy_to_host(&v, d_value, sizeof(T));                                                                           \
+        return v;                                                                                                       \
+    }                                                                                                                   \
+    void sgd_update(T* p, const T* g, T* buf, std::size_t n, T lr, T momentum, T dampening_complement, T weight_decay,  \
+                    bool first, bool nesterov) {                                                                        \
+        impl::for_each(n, kernels::sgd_update<T>{p, g, buf, lr, momentum, dampening_complement, weight_decay, first, nesterov}); \
+    }                                                                                                                   \
+    void adam_update(T* p, const T* g, T* m, T* v, std::size_t n, T beta1, T beta2, T eps, T weight_decay, T step,      \
+                     T c2, T decay, bool decoupled) {                                                                   \
+        impl::for_each(n, kernels::adam_update<T>{p, g, m, v, beta1, beta2, eps, weight_decay, step, c2, decay, decoupled}); \
+    }                                                                                                                   \
+    void rmsprop_update(T* p, const T* g, T* v, T* buf, std::size_t n, T lr, T alpha, T eps, T weight_decay,            \
+                        T momentum) {                                                                                   \
+        impl::for_each(n, kernels::rmsprop_update<T>{p, g, v, buf, lr, alpha, eps, weight_decay, momentum});            \
+    }                                                                                                                   \
+    void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold, const std::int32_t* d_labels,   \
+                              std::int32_t* d_out) {                                                                    \
+        impl::for_each(rows, kernels::predicted_class_rows<T>{x, n, threshold, d_labels, d_out});                       \
+    }
+
+CTNN_CUDA_API_DEFINE(float)
+CTNN_CUDA_API_DEFINE(double)
+#undef CTNN_CUDA_API_DEFINE
+
+}  // namespace ctnn::cuda_api
