@@ -17,6 +17,7 @@
 #include "core/tensor.hpp"
 #include "layers/activation.hpp"
 #include "layers/concepts.hpp"
+#include "layers/conv.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/reshape.hpp"

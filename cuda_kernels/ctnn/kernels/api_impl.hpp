@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <ctnn/backend/conv_rules.hpp>
 #include <ctnn/backend/cuda/api.hpp>
 #include <ctnn/kernels/functors.cuh>
 
@@ -93,6 +94,24 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
     void rmsprop_update(T* p, const T* g, T* v, T* buf, std::size_t n, T lr, T alpha, T eps, T weight_decay,            \
                         T momentum) {                                                                                   \
         impl::for_each(n, kernels::rmsprop_update<T>{p, g, v, buf, lr, alpha, eps, weight_decay, momentum});            \
+    }                                                                                                                   \
+    void im2col(const T* x, T* cols, const conv::geometry& g, std::size_t batch) {                                       \
+        impl::for_each(batch * g.OH * g.OW * g.C * g.KH * g.KW, conv::im2col<T>{x, cols, g});                           \
+    }                                                                                                                   \
+    void col2im(const T* dcols, T* dx, const conv::geometry& g, std::size_t batch) {                                     \
+        impl::for_each(batch * g.H * g.W * g.C, conv::col2im<T>{dcols, dx, g});                                         \
+    }                                                                                                                   \
+    void max_pool_forward(const T* x, T* y, T* arg, const conv::geometry& g, std::size_t batch) {                        \
+        impl::for_each(batch * g.OH * g.OW * g.C, conv::max_pool_forward<T>{x, y, arg, g});                             \
+    }                                                                                                                   \
+    void max_pool_backward(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch) {               \
+        impl::for_each(batch * g.H * g.W * g.C, conv::max_pool_backward<T>{dy, arg, dx, g});                            \
+    }                                                                                                                   \
+    void avg_pool_forward(const T* x, T* y, const conv::geometry& g, std::size_t batch) {                                \
+        impl::for_each(batch * g.OH * g.OW * g.C, conv::avg_pool_forward<T>{x, y, g});                                  \
+    }                                                                                                                   \
+    void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch) {                             \
+        impl::for_each(batch * g.H * g.W * g.C, conv::avg_pool_backward<T>{dy, dx, g});                                 \
     }                                                                                                                   \
     void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold, const std::int32_t* d_labels,   \
                               std::int32_t* d_out) {                                                                    \

@@ -7,7 +7,19 @@
 
 #include "random.hpp"
 
+namespace ctnn {
+
+/// How a layer initialises its weights.
+enum class initializer {
+    he,      ///< He/Kaiming uniform, fan_in (ReLU nets); bias zero
+    xavier,  ///< Xavier/Glorot uniform (tanh/sigmoid nets); bias zero
+    torch    ///< PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for weight and bias
+};
+
+}  // namespace ctnn
+
 namespace ctnn::init {
+
 
 /// Every element set to zero.
 template <class T>
@@ -56,6 +68,17 @@ template <class T>
 void fan_in_uniform(std::span<T> w, rng& g, std::size_t fan_in) noexcept {
     const double b = 1.0 / std::sqrt(double(fan_in));
     uniform(w, g, -b, b);
+}
+
+/// A layer's weight and bias (empty span: none) by initializer @p how: He/Xavier uniform with zero
+/// bias, or PyTorch's default U(±1/√fan_in) for both (nn.Linear, nn.Conv2d).
+template <class T>
+void layer(initializer how, std::span<T> w, std::span<T> b, std::size_t fan_in, std::size_t fan_out, rng& g) noexcept {
+    if (how == initializer::he) he_uniform(w, g, fan_in);
+    else if (how == initializer::xavier) xavier_uniform(w, g, fan_in, fan_out);
+    else fan_in_uniform(w, g, fan_in);
+    if (how == initializer::torch) fan_in_uniform(b, g, fan_in);
+    else zeros(b);
 }
 
 }  // namespace ctnn::init

@@ -12,12 +12,6 @@
 
 namespace ctnn {
 
-/// How a layer initialises its weights.
-enum class initializer {
-    he,      ///< He/Kaiming uniform, fan_in (ReLU nets); bias zero
-    xavier,  ///< Xavier/Glorot uniform (tanh/sigmoid nets); bias zero
-    torch    ///< PyTorch's nn.Linear default: U(±1/sqrt(fan_in)) for weight and bias
-};
 
 /// Dense (fully connected) layer with `N` outputs on the last input dimension.
 /// Parameters: `weight` [N, in] and, if `Bias`, `bias` [N] (PyTorch layout).
@@ -48,17 +42,7 @@ struct dense {
             m_b = Bias ? p + N * in : nullptr;
             m_db = Bias ? g + N * in : nullptr;
         }
-        void init(rng& g) {
-            std::span<T> w(m_w, N * in);
-            if constexpr (Init == initializer::he) init::he_uniform(w, g, in);
-            else if constexpr (Init == initializer::xavier) init::xavier_uniform(w, g, in, N);
-            else init::fan_in_uniform(w, g, in);
-            if constexpr (Bias) {
-                std::span<T> b(m_b, N);
-                if constexpr (Init == initializer::torch) init::fan_in_uniform(b, g, in);
-                else init::zeros(b);
-            }
-        }
+        void init(rng& g) { init::layer(Init, std::span<T>(m_w, N * in), std::span<T>(m_b, Bias ? N : 0), in, N, g); }
         /// The weight [N, in] (PyTorch layout) as an xtensor view into the model's parameter buffer
         /// (CPU policy; a CUDA model's parameters are read with `host_parameters()`).
         auto weight() const

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <xtensor/xnoalias.hpp>
 
+#include "../backend/conv_rules.hpp"
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
@@ -139,6 +140,52 @@ void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::siz
             for (std::size_t j = 0; j < n; ++j) dot += yr[j] * dyr[j];
             for (std::size_t j = 0; j < n; ++j) dx[r * n + j] = yr[j] * (dyr[j] - dot);
         }
+}
+
+namespace detail {
+/// f(i) for i in [0, n) on the CPU, split among the pool's threads for large n (each index is written
+/// by one thread, so the result does not depend on the thread count).
+template <class F>
+void cpu_for_each(std::size_t n, const F& f) {
+    thread_pool& pool = default_pool();
+    const std::size_t parts = n >= (std::size_t(1) << 15) ? pool.size() : 1;
+    pool.run(parts, [&](std::size_t p) {
+        for (std::size_t i = n * p / parts, e = n * (p + 1) / parts; i < e; ++i) f(i);
+    });
+}
+}  // namespace detail
+
+/// im2col of `batch` NHWC samples into cols [batch·OH·OW, C·KH·KW] (conv_rules.hpp).
+template <class P, class T>
+void im2col(const T* x, T* cols, const conv::geometry& g, std::size_t batch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::im2col(x, cols, g, batch);
+    else detail::cpu_for_each(batch * g.OH * g.OW * g.C * g.KH * g.KW, conv::im2col<T>{x, cols, g});
+}
+/// dx = col2im(dcols) (a gather; overwrites dx).
+template <class P, class T>
+void col2im(const T* dcols, T* dx, const conv::geometry& g, std::size_t batch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::col2im(dcols, dx, g, batch);
+    else detail::cpu_for_each(batch * g.H * g.W * g.C, conv::col2im<T>{dcols, dx, g});
+}
+template <class P, class T>
+void max_pool_forward(const T* x, T* y, T* arg, const conv::geometry& g, std::size_t batch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::max_pool_forward(x, y, arg, g, batch);
+    else detail::cpu_for_each(batch * g.OH * g.OW * g.C, conv::max_pool_forward<T>{x, y, arg, g});
+}
+template <class P, class T>
+void max_pool_backward(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::max_pool_backward(dy, arg, dx, g, batch);
+    else detail::cpu_for_each(batch * g.H * g.W * g.C, conv::max_pool_backward<T>{dy, arg, dx, g});
+}
+template <class P, class T>
+void avg_pool_forward(const T* x, T* y, const conv::geometry& g, std::size_t batch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::avg_pool_forward(x, y, g, batch);
+    else detail::cpu_for_each(batch * g.OH * g.OW * g.C, conv::avg_pool_forward<T>{x, y, g});
+}
+template <class P, class T>
+void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::avg_pool_backward(dy, dx, g, batch);
+    else detail::cpu_for_each(batch * g.H * g.W * g.C, conv::avg_pool_backward<T>{dy, dx, g});
 }
 
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.

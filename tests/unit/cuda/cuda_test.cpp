@@ -30,16 +30,16 @@ void require_close(const A& a, const B& b, double tol, const char* what) {
 
 /// Forward (train mode), backward with a fixed upstream gradient (parameter and input gradients) and
 /// one Adam step of the same double model on both policies.
-template <class... Layers>
-void check_layers(std::size_t batch, double tol = 1e-10) {
-    using cpu_model = basic_sequential<double, input<12>, Layers...>;
+template <class Input, class... Layers>
+void check_layers_on(std::size_t batch, double tol = 1e-10) {
+    using cpu_model = basic_sequential<double, Input, Layers...>;
     using gpu_model = typename cpu_model::template on<cuda>;
     cpu_model c{seed{3}};
     gpu_model g{seed{3}};
     require_close(g.host_parameters(), c.host_parameters(), 0, "initial parameters");
     auto cc = c.context(batch);
     auto gc = g.context(batch);
-    const auto x = values<double>(batch * 12, 1);
+    const auto x = values<double>(batch * cpu_model::input_shape::size, 1);
     const auto yc = c.forward(x, cc);
     const auto yg = g.forward(x, gc).to_host();
     require_close(yg, yc, tol, "forward");
@@ -56,6 +56,11 @@ void check_layers(std::size_t batch, double tol = 1e-10) {
     oc.step();
     og.step();
     require_close(g.host_parameters(), c.host_parameters(), tol, "parameters after an Adam step");
+}
+
+template <class... Layers>
+void check_layers(std::size_t batch, double tol = 1e-10) {
+    check_layers_on<input<12>, Layers...>(batch, tol);
 }
 
 /// Two train_steps of the same model with loss L and optimizer O on both policies.
@@ -90,6 +95,14 @@ TEST_CASE("cuda: every layer equals the CPU layer (forward, gradients, one step)
     check_layers<dense<10>, softmax>(7);
     check_layers<reshape<3, 4>, flatten, dense<3>>(2);
     check_layers<dense<16>, dropout<0.3>, dense<4>>(9);  // the same counter-based mask on both
+}
+
+TEST_CASE("cuda: convolution and pooling equal the CPU layers", "[cuda][conv]") {
+    check_layers_on<input<8, 8, 3>, conv2d<4, 3, {.padding = 1}>, relu, max_pool2d<2>, conv2d<6, 3, {.padding = 1, .groups = 2}>,
+                    ctnn::tanh, avg_pool2d<2>, global_avg_pool2d, flatten, dense<3>>(3);
+    check_layers_on<input<9, 8, 2>, conv2d<3, {3, 2}, {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .bias = false}>,
+                    max_pool2d<3, {.stride = 2, .padding = 1}>>(2);
+    check_layers_on<input<6, 6, 4>, conv2d<4, 3, {.padding = 1, .groups = 4}>, sigmoid>(2);  // depthwise, fused sigmoid
 }
 
 TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "../conv_rules.hpp"
 #include "../epilogue.hpp"
 
 namespace ctnn::cuda_api {
@@ -81,6 +82,13 @@ void graph_destroy(void* graph) noexcept;
     void rmsprop_update(T* p, const T* g, T* v, T* buf, std::size_t n, T lr, T alpha, T eps, T weight_decay,        \
                         T momentum);                                                                                  \
     /* predicted class of each row (metrics::predicted_class) into d_out; with d_labels, 1/0 for correct */        \
+    /* convolution and pooling on NHWC batches (conv_rules.hpp); `batch` samples of geometry g */                  \
+    void im2col(const T* x, T* cols, const conv::geometry& g, std::size_t batch);                                    \
+    void col2im(const T* dcols, T* dx, const conv::geometry& g, std::size_t batch);                                  \
+    void max_pool_forward(const T* x, T* y, T* arg, const conv::geometry& g, std::size_t batch);                     \
+    void max_pool_backward(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch);            \
+    void avg_pool_forward(const T* x, T* y, const conv::geometry& g, std::size_t batch);                             \
+    void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch);                          \
     void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold,                              \
                               const std::int32_t* d_labels, std::int32_t* d_out);
 

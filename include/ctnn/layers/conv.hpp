@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file conv.hpp  2-D convolution and pooling on NHWC samples (shape<H, W, C>), PyTorch semantics:
+/// conv2d (stride, zero padding, dilation, groups, optional bias; weight [F, C/groups, KH, KW] as
+/// nn.Conv2d), max_pool2d, avg_pool2d (count_include_pad), global_avg_pool2d.
+#include <array>
+#include <cstddef>
+#include <span>
+
+#include "../backend/buffer.hpp"
+#include "../backend/conv_rules.hpp"
+#include "../core/init.hpp"
+#include "../ops/ops.hpp"
+#include "concepts.hpp"
+
+namespace ctnn {
+
+/// A height × width pair; a single number means both: `3` is 3×3, `{3, 5}` is 3 high, 5 wide.
+struct hw {
+    std::size_t h = 0, w = 0;
+    constexpr hw(std::size_t s = 0) : h(s), w(s) {}
+    constexpr hw(std::size_t hh, std::size_t ww) : h(hh), w(ww) {}
+};
+
+/// Options of conv2d: `conv2d<64, 3, {.stride = 2, .padding = 1}>`.
+struct conv_options {
+    hw stride = 1;
+    hw padding = 0;
+    hw dilation = 1;
+    std::size_t groups = 1;
+    bool bias = true;
+    initializer init = initializer::he;
+};
+
+/// Options of the pools; a stride of 0 means the kernel size (PyTorch's default).
+struct pool_options {
+    hw stride = 0;
+    hw padding = 0;
+};
+
+namespace detail {
+/// Output size of a window of k taps (dilation d) sliding with stride s over n + 2p values.
+constexpr std::size_t window_out(std::size_t n, std::size_t k, std::size_t s, std::size_t p, std::size_t d) {
+    return (n + 2 * p - d * (k - 1) - 1) / s + 1;
+}
+constexpr bool window_fits(std::size_t n, std::size_t k, std::size_t p, std::size_t d) { return n + 2 * p >= d * (k - 1) + 1; }
+
+/// A grow-only per-thread workspace in the policy's memory (im2col columns), one per use and type.
+template <class P, class T, int Use>
+T* workspace(std::size_t n) {
+    static thread_local buffer_t<P, T> b;
+    if (b.size() < n) b.resize(n);
+    return b.data();
+}
+}  // namespace detail
+
+/// 2-D convolution with `Filters` output channels and kernel `Kernel` on NHWC samples shape<H, W, C>,
+/// lowered to the GEMM: im2col (columns in PyTorch's weight order), one GEMM per group with bias (and
+/// a following activation, fused by `sequential`) in its epilogue; backward: dW = dYᵀ·cols, dX =
+/// col2im(dY·W). Output shape<OH, OW, Filters>.
+template <std::size_t Filters, hw Kernel, conv_options O = conv_options{}>
+struct conv2d {
+    static_assert(Filters > 0 && Kernel.h > 0 && Kernel.w > 0, "ctnn::conv2d: filters and kernel sizes must be positive");
+    static_assert(O.stride.h > 0 && O.stride.w > 0 && O.dilation.h > 0 && O.dilation.w > 0 && O.groups > 0,
+                  "ctnn::conv2d: stride, dilation and groups must be positive");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        static_assert(In::rank == 3, "ctnn::conv2d: the input must be NHWC samples shape<H, W, C>; put "
+                                     "reshape<H, W, C> before it");
+        static constexpr std::size_t H = In::dims[0], W = In::dims[1], C = In::dims[In::rank - 1];
+        static_assert(C % O.groups == 0 && Filters % O.groups == 0,
+                      "ctnn::conv2d: input channels and filters must both be multiples of groups");
+        static_assert(detail::window_fits(H, Kernel.h, O.padding.h, O.dilation.h) &&
+                          detail::window_fits(W, Kernel.w, O.padding.w, O.dilation.w),
+                      "ctnn::conv2d: the (dilated) kernel is larger than the padded input; reduce the kernel or add padding");
+        static constexpr std::size_t OH = detail::window_out(H, Kernel.h, O.stride.h, O.padding.h, O.dilation.h);
+        static constexpr std::size_t OW = detail::window_out(W, Kernel.w, O.stride.w, O.padding.w, O.dilation.w);
+        static constexpr std::size_t G = O.groups, Cg = C / G, Fg = Filters / G, KK = Kernel.h * Kernel.w;
+        static constexpr std::size_t Kg = Cg * KK;  // GEMM depth per group
+        static constexpr std::size_t ncols = C * KK;
+
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = shape<OH, OW, Filters>;
+        static constexpr std::string_view name = "conv2d";
+        static constexpr std::size_t parameter_count = Filters * Kg + (O.bias ? Filters : 0);
+        static constexpr std::size_t cache_size = 0;
+        static constexpr auto parameters() noexcept {
+            if constexpr (O.bias)
+                return std::array<param_desc, 2>{param_desc{"weight", {Filters, Cg, Kernel.h, Kernel.w}, 4},
+                                                 param_desc{"bias", {Filters}, 1}};
+            else
+                return std::array<param_desc, 1>{param_desc{"weight", {Filters, Cg, Kernel.h, Kernel.w}, 4}};
+        }
+        static constexpr conv::geometry geometry{H,           W,           C,           OH,          OW,
+                                                 Kernel.h,    Kernel.w,    O.stride.h,  O.stride.w,  O.padding.h,
+                                                 O.padding.w, O.dilation.h, O.dilation.w};
+
+        void attach(T* p, T* g) noexcept {
+            m_w = p;
+            m_dw = g;
+            m_b = O.bias ? p + Filters * Kg : nullptr;
+            m_db = O.bias ? g + Filters * Kg : nullptr;
+        }
+        void init(rng& g) {
+            init::layer(O.init, std::span<T>(m_w, Filters * Kg), std::span<T>(m_b, O.bias ? Filters : 0), Kg, Fg * KK, g);
+        }
+        void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
+        void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
+        /// `sequential` fuses a following relu/leaky_relu/sigmoid/tanh/identity into the GEMM epilogue.
+        static constexpr bool fuses_activation = true;
+        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
+            const std::size_t rows = batch * OH * OW;
+            T* cols = detail::workspace<P, T, 0>(rows * ncols);
+            ops::im2col<P>(x, cols, geometry, batch);
+            const epilogue<T> ep{m_b, act, slope};
+            for (std::size_t g = 0; g < G; ++g)
+                ops::gemm<P>(false, true, rows, Fg, Kg, T(1), cols + g * Kg, ncols, m_w + g * Fg * Kg, Kg, T(0), y + g * Fg,
+                             Filters, ep.shifted(g * Fg));
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
+            const std::size_t rows = batch * OH * OW;
+            if (param_grads) {
+                T* cols = detail::workspace<P, T, 0>(rows * ncols);
+                ops::im2col<P>(x, cols, geometry, batch);  // recomputed: cheaper than keeping it per sample
+                for (std::size_t g = 0; g < G; ++g)
+                    ops::gemm<P>(true, false, Fg, Kg, rows, T(1), dy + g * Fg, Filters, cols + g * Kg, ncols, T(1),
+                                 m_dw + g * Fg * Kg, Kg);
+                if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db, dy, rows, Filters);
+            }
+            if (dx) {
+                T* dcols = detail::workspace<P, T, 1>(rows * ncols);
+                for (std::size_t g = 0; g < G; ++g)
+                    ops::gemm<P>(false, false, rows, Kg, Fg, T(1), dy + g * Fg, Filters, m_w + g * Fg * Kg, Kg, T(0),
+                                 dcols + g * Kg, ncols);
+                ops::col2im<P>(dcols, dx, geometry, batch);
+            }
+        }
+
+    private:
+        T* m_w = nullptr;
+        T* m_dw = nullptr;
+        T* m_b = nullptr;
+        T* m_db = nullptr;
+    };
+};
+
+namespace detail {
+/// Max or average pooling over Kernel windows of NHWC samples (channels pooled independently).
+template <bool Max, hw Kernel, pool_options O, const char* Name>
+struct pool2d {
+    static constexpr hw stride = hw{O.stride.h ? O.stride.h : Kernel.h, O.stride.w ? O.stride.w : Kernel.w};
+    static_assert(Kernel.h > 0 && Kernel.w > 0, "ctnn::pool2d: the kernel must be positive");
+    static_assert(2 * O.padding.h <= Kernel.h && 2 * O.padding.w <= Kernel.w,
+                  "ctnn::pool2d: padding must be at most half the kernel (as in PyTorch)");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind : parameter_free {
+        static_assert(In::rank == 3, "ctnn::pool2d: the input must be NHWC samples shape<H, W, C>");
+        static constexpr std::size_t H = In::dims[0], W = In::dims[1], C = In::dims[2];
+        static_assert(window_fits(H, Kernel.h, O.padding.h, 1) && window_fits(W, Kernel.w, O.padding.w, 1),
+                      "ctnn::pool2d: the kernel is larger than the padded input; reduce the kernel or add padding");
+        static constexpr std::size_t OH = window_out(H, Kernel.h, stride.h, O.padding.h, 1);
+        static constexpr std::size_t OW = window_out(W, Kernel.w, stride.w, O.padding.w, 1);
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = shape<OH, OW, C>;
+        static constexpr std::string_view name = Name;
+        static constexpr std::size_t cache_size = Max ? OH * OW * C : 0;  // index of each maximum
+        static constexpr conv::geometry geometry{H, W, C, OH, OW, Kernel.h, Kernel.w, stride.h, stride.w, O.padding.h, O.padding.w, 1, 1};
+
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode) const {
+            if constexpr (Max) ops::max_pool_forward<P>(x, y, cache, geometry, batch);
+            else ops::avg_pool_forward<P>(x, y, geometry, batch);
+        }
+        void predict(const T* x, T* y, std::size_t batch) const {
+            if constexpr (Max) ops::max_pool_forward<P>(x, y, detail::workspace<P, T, 2>(batch * OH * OW * C), geometry, batch);
+            else ops::avg_pool_forward<P>(x, y, geometry, batch);
+        }
+        void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool) const {
+            if (!dx) return;
+            if constexpr (Max) ops::max_pool_backward<P>(dy, cache, dx, geometry, batch);
+            else ops::avg_pool_backward<P>(dy, dx, geometry, batch);
+        }
+    };
+};
+inline constexpr char max_pool_name[] = "max_pool2d";
+inline constexpr char avg_pool_name[] = "avg_pool2d";
+inline constexpr char global_avg_pool_name[] = "global_avg_pool2d";
+}  // namespace detail
+
+/// Max pooling (nn.MaxPool2d): `max_pool2d<2>` halves H and W; `max_pool2d<3, {.stride = 2, .padding = 1}>`.
+template <hw Kernel, pool_options O = pool_options{}>
+using max_pool2d = detail::pool2d<true, Kernel, O, detail::max_pool_name>;
+/// Average pooling (nn.AvgPool2d, count_include_pad = True).
+template <hw Kernel, pool_options O = pool_options{}>
+using avg_pool2d = detail::pool2d<false, Kernel, O, detail::avg_pool_name>;
+
+/// Mean over H and W per channel (nn.AdaptiveAvgPool2d(1)): shape<H, W, C> → shape<1, 1, C>.
+struct global_avg_pool2d {
+    template <shape_type In, class T, class P = cpu>
+    struct bind : detail::pool2d<false, hw{In::dims[0], In::dims[1]}, pool_options{}, detail::global_avg_pool_name>::template bind<In, T, P> {
+        static_assert(In::rank == 3, "ctnn::global_avg_pool2d: the input must be NHWC samples shape<H, W, C>");
+    };
+};
+
+}  // namespace ctnn

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+// Convolution and pooling: values by hand, finite-difference gradient checks in double for every
+// option (stride, padding, dilation, groups, depthwise, no bias, fused activation), shape rules, and
+// forward outputs and gradients against PyTorch (tests/data/torch_conv_reference.npz).
+#include <catch2/catch.hpp>
+#include <ctnn/ctnn.hpp>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../../support/gradcheck.hpp"
+
+using namespace ctnn;
+template <class... L>
+using dmodel = basic_sequential<double, L...>;
+
+TEST_CASE("conv2d: shapes and parameter layout follow nn.Conv2d", "[conv]") {
+    using m = dmodel<input<28, 28, 3>, conv2d<8, 3>, conv2d<16, {3, 5}, {.stride = 2, .padding = {1, 2}}>,
+                     conv2d<16, 3, {.padding = 2, .dilation = 2, .groups = 4, .bias = false}>, max_pool2d<2>,
+                     avg_pool2d<3, {.stride = 1, .padding = 1}>, global_avg_pool2d>;
+    static_assert(std::is_same_v<m::layer_type<0>::output_shape, shape<26, 26, 8>>);
+    static_assert(std::is_same_v<m::layer_type<1>::output_shape, shape<13, 13, 16>>);
+    static_assert(std::is_same_v<m::layer_type<2>::output_shape, shape<13, 13, 16>>);
+    static_assert(std::is_same_v<m::layer_type<3>::output_shape, shape<6, 6, 16>>);
+    static_assert(std::is_same_v<m::layer_type<4>::output_shape, shape<6, 6, 16>>);
+    static_assert(std::is_same_v<m::output_shape, shape<1, 1, 16>>);
+    static_assert(m::parameter_count == (8 * 3 * 9 + 8) + (16 * 8 * 15 + 16) + (16 * 4 * 9));
+    m model{seed{1}};
+    const auto names = model.parameter_layout();
+    REQUIRE(names.size() == 5);
+    REQUIRE(names[0].name == "0.weight");
+    REQUIRE(names[0].desc.rank == 4);
+    REQUIRE(names[0].desc.dims[1] == 3);
+    REQUIRE(names[4].name == "2.weight");
+    REQUIRE(names[4].desc.dims[1] == 4);  // C / groups
+}
+
+TEST_CASE("conv2d: a 2x2 kernel on a 3x3 image by hand", "[conv]") {
+    dmodel<input<3, 3, 1>, conv2d<1, 2>> m{seed{0}};
+    auto p = m.parameter_values();
+    p[0] = 1, p[1] = 2, p[2] = 3, p[3] = 4, p[4] = 0.5;  // weight [[1, 2], [3, 4]], bias 0.5
+    const std::vector<double> x{1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const auto y = m.predict(x);
+    // top-left window 1 2 / 4 5: 1 + 4 + 12 + 20 + 0.5
+    REQUIRE(y(0, 0, 0, 0) == 37.5);
+    REQUIRE(y(0, 0, 1, 0) == 47.5);
+    REQUIRE(y(0, 1, 0, 0) == 67.5);
+    REQUIRE(y(0, 1, 1, 0) == 77.5);
+    dmodel<input<2, 4, 1>, max_pool2d<2>> mp;
+    const auto z = mp.predict(std::vector<double>{1, 5, 2, 0, 3, 4, 7, 8});
+    REQUIRE(z(0, 0, 0, 0) == 5);
+    REQUIRE(z(0, 0, 1, 0) == 8);
+}
+
+TEST_CASE("conv2d and pools: backward matches finite differences", "[conv][gradcheck]") {
+    test::check_model_gradients(dmodel<input<5, 5, 2>, conv2d<3, 3>>{seed{1}}, 2);
+    test::check_model_gradients(dmodel<input<6, 7, 2>, conv2d<4, {3, 2}, {.stride = {2, 1}, .padding = {1, 0}}>>{seed{2}}, 2);
+    test::check_model_gradients(dmodel<input<7, 7, 2>, conv2d<2, 3, {.padding = 2, .dilation = 2, .bias = false}>>{seed{3}}, 2);
+    test::check_model_gradients(dmodel<input<5, 5, 4>, conv2d<6, 3, {.padding = 1, .groups = 2}>>{seed{4}}, 2);
+    test::check_model_gradients(dmodel<input<5, 5, 3>, conv2d<3, 3, {.padding = 1, .groups = 3}>>{seed{5}}, 2);  // depthwise
+    test::check_model_gradients(dmodel<input<6, 6, 2>, conv2d<3, 3, {.padding = 1}>, relu, max_pool2d<2>, conv2d<2, 2>,
+                                       ctnn::tanh, global_avg_pool2d, flatten, dense<2>>{seed{6}},
+                                2);
+    test::check_model_gradients(dmodel<input<5, 6, 2>, max_pool2d<3, {.stride = 2, .padding = 1}>>{seed{7}}, 2);
+    test::check_model_gradients(dmodel<input<5, 6, 2>, avg_pool2d<3, {.stride = 2, .padding = 1}>>{seed{8}}, 2);
+    test::check_model_gradients(dmodel<input<4, 4, 3>, avg_pool2d<2>, global_avg_pool2d>{seed{9}}, 3);
+}
+
+TEST_CASE("conv2d: fused activation equals the layers run one by one", "[conv][fusion]") {
+    using m = basic_sequential<float, input<8, 8, 3>, conv2d<5, 3, {.padding = 1}>, relu, conv2d<4, 3, {.groups = 1}>, sigmoid>;
+    static_assert(m::fuses_next<0>() && m::fuses_next<2>());
+    m model{seed{3}};
+    rng g{seed{1}};
+    std::vector<float> x(2 * 8 * 8 * 3);
+    for (auto& v : x) v = float(g.uniform(-1, 1));
+    std::vector<float> a(2 * 8 * 8 * 5), b(a.size()), c(2 * 6 * 6 * 4), d(c.size());
+    model.layer<0>().predict(x.data(), a.data(), 2);
+    model.layer<1>().predict(a.data(), b.data(), 2);
+    model.layer<2>().predict(b.data(), c.data(), 2);
+    model.layer<3>().predict(c.data(), d.data(), 2);
+    const auto y = model.predict(x);
+    for (std::size_t i = 0; i < d.size(); ++i) REQUIRE(y.data()[i] == Approx(d[i]).margin(1e-6));
+}
+
+namespace {
+/// Loads model parameters `<prefix>.param.<name>` from the reference archive, runs forward and backward
+/// with its upstream gradient, and compares outputs, input gradient and parameter gradients.
+template <class Model>
+void check_against_torch(const std::string& prefix) {
+    auto arrays = io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/torch_conv_reference.npz");
+    auto get = [&](const std::string& key) {
+        const auto it = arrays.find(prefix + "." + key);
+        REQUIRE(it != arrays.end());
+        const auto& a = it->second;
+        std::vector<float> v(a.data.size() / sizeof(float));
+        std::memcpy(v.data(), a.data.data(), a.data.size());
+        return v;
+    };
+    Model m{seed{0}};
+    std::vector<float> params(Model::parameter_count);
+    for (const auto& p : m.parameter_layout()) {
+        const auto v = get("param." + p.name);
+        REQUIRE(v.size() == p.desc.size());
+        std::copy(v.begin(), v.end(), params.begin() + long(p.offset));
+    }
+    m.set_parameters(params);
+    const auto x = get("x"), r = get("r"), y_ref = get("y"), dx_ref = get("dx");
+    const std::size_t batch = x.size() / Model::input_shape::size;
+    auto ctx = m.context(batch);
+    const auto y = m.forward(x, ctx);
+    REQUIRE(y.size() == y_ref.size());
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y.data()[i] == Approx(y_ref[i]).margin(1e-4));
+    m.zero_grad();
+    m.backward(r, ctx, true);
+    const auto dx = ctx.input_gradient();
+    for (std::size_t i = 0; i < dx_ref.size(); ++i) REQUIRE(dx.data()[i] == Approx(dx_ref[i]).margin(1e-4));
+    const auto grads = m.host_gradients();
+    for (const auto& p : m.parameter_layout()) {
+        const auto g = get("grad." + p.name);
+        for (std::size_t i = 0; i < g.size(); ++i) {
+            INFO(p.name << " element " << i);
+            REQUIRE(grads[p.offset + i] == Approx(g[i]).margin(1e-4));
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("torch reference: a small CNN and a strided/dilated conv with max pooling match PyTorch", "[conv][torch]") {
+    check_against_torch<sequential<input<8, 8, 3>, conv2d<4, 3, {.padding = 1}>, relu, max_pool2d<2>,
+                                   conv2d<6, 3, {.padding = 1, .groups = 2}>, ctnn::tanh, avg_pool2d<2>, global_avg_pool2d,
+                                   flatten, dense<3>>>("cnn");
+    check_against_torch<sequential<input<9, 8, 2>,
+                                   conv2d<3, {3, 2}, {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .bias = false}>,
+                                   max_pool2d<3, {.stride = 2, .padding = 1}>>>("strided");
+}

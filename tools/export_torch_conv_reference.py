@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Writes tests/data/torch_conv_reference.npz: two small CNNs built with torch.nn (NCHW), their
+parameters under ctnn's nn.Sequential names, a random input and upstream gradient in ctnn's NHWC
+layout, and PyTorch's outputs, input gradients and parameter gradients (all float32).
+
+    /usr/bin/python3 tools/export_torch_conv_reference.py [OUT.npz]
+
+Model "cnn":     Conv2d(3,4,3,p=1) ReLU MaxPool2d(2) Conv2d(4,6,3,p=1,groups=2) Tanh AvgPool2d(2)
+                 AdaptiveAvgPool2d(1) Flatten Linear(6,3)           on 3×8×8 inputs, batch 2
+Model "strided": Conv2d(2,3,(3,2),stride=(2,1),padding=(1,0),dilation=(1,2),bias=False)
+                 MaxPool2d(3,stride=2,padding=1)                      on 2×9×8 inputs, batch 2
+"""
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def export(prefix, model, in_chw, out):
+    torch.manual_seed(0)
+    for p in model.parameters():
+        nn.init.uniform_(p, -0.5, 0.5)
+    x = torch.randn(2, *in_chw, requires_grad=True)
+    y = model(x)
+    r = torch.randn_like(y)
+    (y * r).sum().backward()
+    nhwc = lambda t: t.detach().permute(0, 2, 3, 1).contiguous().numpy() if t.dim() == 4 else t.detach().numpy()
+    out[f"{prefix}.x"] = nhwc(x)
+    out[f"{prefix}.r"] = nhwc(r)
+    out[f"{prefix}.y"] = nhwc(y)
+    out[f"{prefix}.dx"] = nhwc(x.grad)
+    for name, p in model.named_parameters():
+        out[f"{prefix}.param.{name}"] = p.detach().numpy()
+        out[f"{prefix}.grad.{name}"] = p.grad.numpy()
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "tests/data/torch_conv_reference.npz"
+    out = {}
+    cnn = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, padding=1, groups=2),
+                        nn.Tanh(), nn.AvgPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3))
+    export("cnn", cnn, (3, 8, 8), out)
+    strided = nn.Sequential(nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), bias=False),
+                            nn.MaxPool2d(3, stride=2, padding=1))
+    export("strided", strided, (2, 9, 8), out)
+    np.savez_compressed(path, **{k: v.astype(np.float32) for k, v in out.items()})
+    print(f"wrote {path}: {len(out)} arrays (torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()
