@@ -10,7 +10,7 @@
 #include "../backend/buffer.hpp"
 #include "../backend/conv_rules.hpp"
 #include "../core/init.hpp"
-#include "../ops/ops.hpp"
+#include "../ops/conv.hpp"
 #include "concepts.hpp"
 
 namespace ctnn {
@@ -45,19 +45,12 @@ constexpr std::size_t window_out(std::size_t n, std::size_t k, std::size_t s, st
 }
 constexpr bool window_fits(std::size_t n, std::size_t k, std::size_t p, std::size_t d) { return n + 2 * p >= d * (k - 1) + 1; }
 
-/// A grow-only per-thread workspace in the policy's memory (im2col columns), one per use and type.
-template <class P, class T, int Use>
-T* workspace(std::size_t n) {
-    static thread_local buffer_t<P, T> b;
-    if (b.size() < n) b.resize(n);
-    return b.data();
-}
 }  // namespace detail
 
 /// 2-D convolution with `Filters` output channels and kernel `Kernel` on NHWC samples shape<H, W, C>,
-/// lowered to the GEMM: im2col (columns in PyTorch's weight order), one GEMM per group with bias (and
-/// a following activation, fused by `sequential`) in its epilogue; backward: dW = dYᵀ·cols, dX =
-/// col2im(dY·W). Output shape<OH, OW, Filters>.
+/// lowered to the GEMM (ops/conv.hpp): im2col, one GEMM per group with bias (and a following
+/// activation, fused by `sequential`) in its epilogue; backward: dW = dYᵀ·cols, dX = col2im(dY·W).
+/// Output shape<OH, OW, Filters>.
 template <std::size_t Filters, hw Kernel, conv_options O = conv_options{}>
 struct conv2d {
     static_assert(Filters > 0 && Kernel.h > 0 && Kernel.w > 0, "ctnn::conv2d: filters and kernel sizes must be positive");
@@ -78,7 +71,6 @@ struct conv2d {
         static constexpr std::size_t OW = detail::window_out(W, Kernel.w, O.stride.w, O.padding.w, O.dilation.w);
         static constexpr std::size_t G = O.groups, Cg = C / G, Fg = Filters / G, KK = Kernel.h * Kernel.w;
         static constexpr std::size_t Kg = Cg * KK;  // GEMM depth per group
-        static constexpr std::size_t ncols = C * KK;
 
         using value_type = T;
         using input_shape = In;
@@ -93,9 +85,10 @@ struct conv2d {
             else
                 return std::array<param_desc, 1>{param_desc{"weight", {Filters, Cg, Kernel.h, Kernel.w}, 4}};
         }
-        static constexpr conv::geometry geometry{H,           W,           C,           OH,          OW,
-                                                 Kernel.h,    Kernel.w,    O.stride.h,  O.stride.w,  O.padding.h,
-                                                 O.padding.w, O.dilation.h, O.dilation.w};
+        static constexpr ops::conv_shape lowering{{H, W, C, OH, OW, Kernel.h, Kernel.w, O.stride.h, O.stride.w, O.padding.h,
+                                                   O.padding.w, O.dilation.h, O.dilation.w},
+                                                  G,
+                                                  Filters};
 
         void attach(T* p, T* g) noexcept {
             m_w = p;
@@ -111,31 +104,10 @@ struct conv2d {
         /// `sequential` fuses a following relu/leaky_relu/sigmoid/tanh/identity into the GEMM epilogue.
         static constexpr bool fuses_activation = true;
         void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
-            const std::size_t rows = batch * OH * OW;
-            T* cols = detail::workspace<P, T, 0>(rows * ncols);
-            ops::im2col<P>(x, cols, geometry, batch);
-            const epilogue<T> ep{m_b, act, slope};
-            for (std::size_t g = 0; g < G; ++g)
-                ops::gemm<P>(false, true, rows, Fg, Kg, T(1), cols + g * Kg, ncols, m_w + g * Fg * Kg, Kg, T(0), y + g * Fg,
-                             Filters, ep.shifted(g * Fg));
+            ops::conv2d_forward<P>(x, y, m_w, epilogue<T>{m_b, act, slope}, lowering, batch);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
-            const std::size_t rows = batch * OH * OW;
-            if (param_grads) {
-                T* cols = detail::workspace<P, T, 0>(rows * ncols);
-                ops::im2col<P>(x, cols, geometry, batch);  // recomputed: cheaper than keeping it per sample
-                for (std::size_t g = 0; g < G; ++g)
-                    ops::gemm<P>(true, false, Fg, Kg, rows, T(1), dy + g * Fg, Filters, cols + g * Kg, ncols, T(1),
-                                 m_dw + g * Fg * Kg, Kg);
-                if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db, dy, rows, Filters);
-            }
-            if (dx) {
-                T* dcols = detail::workspace<P, T, 1>(rows * ncols);
-                for (std::size_t g = 0; g < G; ++g)
-                    ops::gemm<P>(false, false, rows, Kg, Fg, T(1), dy + g * Fg, Filters, m_w + g * Fg * Kg, Kg, T(0),
-                                 dcols + g * Kg, ncols);
-                ops::col2im<P>(dcols, dx, geometry, batch);
-            }
+            ops::conv2d_backward<P>(x, dy, m_w, param_grads ? m_dw : nullptr, param_grads ? m_db : nullptr, dx, lowering, batch);
         }
 
     private:
@@ -175,7 +147,7 @@ struct pool2d {
             else ops::avg_pool_forward<P>(x, y, geometry, batch);
         }
         void predict(const T* x, T* y, std::size_t batch) const {
-            if constexpr (Max) ops::max_pool_forward<P>(x, y, detail::workspace<P, T, 2>(batch * OH * OW * C), geometry, batch);
+            if constexpr (Max) ops::max_pool_forward<P>(x, y, ops::detail::workspace<P, T, 4>(batch * OH * OW * C), geometry, batch);
             else ops::avg_pool_forward<P>(x, y, geometry, batch);
         }
         void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool) const {

@@ -143,12 +143,12 @@ void softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::siz
 }
 
 namespace detail {
-/// f(i) for i in [0, n) on the CPU, split among the pool's threads for large n (each index is written
-/// by one thread, so the result does not depend on the thread count).
+/// f(i) for i in [0, n) on the CPU, split among the pool's threads when n·cost (cost: work per index)
+/// is large; each index is written by one thread, so the result does not depend on the thread count.
 template <class F>
-void cpu_for_each(std::size_t n, const F& f) {
+void cpu_for_each(std::size_t n, const F& f, std::size_t cost = 1) {
     thread_pool& pool = default_pool();
-    const std::size_t parts = n >= (std::size_t(1) << 15) ? pool.size() : 1;
+    const std::size_t parts = n * cost >= (std::size_t(1) << 15) ? std::min(pool.size(), n) : 1;
     pool.run(parts, [&](std::size_t p) {
         for (std::size_t i = n * p / parts, e = n * (p + 1) / parts; i < e; ++i) f(i);
     });

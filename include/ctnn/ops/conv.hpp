@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file conv.hpp  2-D convolution lowered to the GEMM, per policy.
+///  - CPU: im2col in tap-major order (ky, kx, c): every tap of an output pixel copies C/groups
+///    contiguous NHWC channels, and the weights [F, C/g, KH, KW] are permuted to that order per call
+///    (F·C·KH·KW values, small next to the GEMM). Backward scatters the column gradient back tap by
+///    tap, samples split among threads (each thread owns its samples' dx: deterministic).
+///  - CUDA: im2col/col2im as gather functors in PyTorch's column order (conv_rules.hpp), weights used
+///    as they are.
+/// Both compute y = act(conv(x, W) + b) with the bias/activation in the GEMM epilogue.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "../backend/buffer.hpp"
+#include "../backend/conv_rules.hpp"
+#include "ops.hpp"
+
+namespace ctnn::ops {
+
+/// What a convolution needs besides its pointers: the window geometry, groups and filters.
+struct conv_shape {
+    conv::geometry g;
+    std::size_t groups, filters;
+    constexpr std::size_t cg() const { return g.C / groups; }
+    constexpr std::size_t fg() const { return filters / groups; }
+    constexpr std::size_t taps() const { return g.KH * g.KW; }
+    constexpr std::size_t kg() const { return cg() * taps(); }     // GEMM depth per group
+    constexpr std::size_t ncols() const { return g.C * taps(); }  // im2col row length
+};
+
+namespace detail {
+/// A grow-only per-thread workspace in the policy's memory, one per use and type.
+template <class P, class T, int Use>
+T* workspace(std::size_t n) {
+    static thread_local buffer_t<P, T> b;
+    if (b.size() < n) b.resize(n);
+    return b.data();
+}
+
+/// CPU im2col, tap-major: cols[r, g·Kg + (ky·KW + kx)·Cg + cg] = x[n, iy, ix, g·Cg + cg] (0 in padding).
+template <class T>
+void im2col_taps(const T* x, T* cols, const conv_shape& s, std::size_t batch) {
+    const auto& g = s.g;
+    const std::size_t cg = s.cg(), kg = s.kg(), ncols = s.ncols(), rows = batch * g.OH * g.OW;
+    cpu_for_each(rows, [&](std::size_t r) {
+        const std::size_t n = r / (g.OH * g.OW), oy = r / g.OW % g.OH, ox = r % g.OW;
+        T* row = cols + r * ncols;
+        for (std::size_t ky = 0; ky < g.KH; ++ky) {
+            const long iy = g.iy(oy, ky);
+            for (std::size_t kx = 0; kx < g.KW; ++kx) {
+                const long ix = g.ix(ox, kx);
+                const std::size_t tap = ky * g.KW + kx;
+                const bool inside = iy >= 0 && iy < long(g.H) && ix >= 0 && ix < long(g.W);
+                const T* src = inside ? x + ((n * g.H + std::size_t(iy)) * g.W + std::size_t(ix)) * g.C : nullptr;
+                for (std::size_t grp = 0; grp < s.groups; ++grp) {
+                    T* dst = row + grp * kg + tap * cg;
+                    if (inside) std::memcpy(dst, src + grp * cg, cg * sizeof(T));
+                    else std::fill(dst, dst + cg, T(0));
+                }
+            }
+        }
+    }, s.ncols());
+}
+
+/// CPU col2im of tap-major columns: dx = Σ over taps of the column gradient (overwrites dx).
+template <class T>
+void col2im_taps(const T* dcols, T* dx, const conv_shape& s, std::size_t batch) {
+    const auto& g = s.g;
+    const std::size_t cg = s.cg(), kg = s.kg(), ncols = s.ncols(), sample = g.H * g.W * g.C;
+    cpu_for_each(batch, [&](std::size_t n) {  // each sample's rows only reach that sample's dx
+        T* dxs = dx + n * sample;
+        std::fill(dxs, dxs + sample, T(0));
+        for (std::size_t oy = 0; oy < g.OH; ++oy)
+            for (std::size_t ox = 0; ox < g.OW; ++ox) {
+                const T* row = dcols + ((n * g.OH + oy) * g.OW + ox) * ncols;
+                for (std::size_t ky = 0; ky < g.KH; ++ky) {
+                    const long iy = g.iy(oy, ky);
+                    if (iy < 0 || iy >= long(g.H)) continue;
+                    for (std::size_t kx = 0; kx < g.KW; ++kx) {
+                        const long ix = g.ix(ox, kx);
+                        if (ix < 0 || ix >= long(g.W)) continue;
+                        T* d = dxs + (std::size_t(iy) * g.W + std::size_t(ix)) * g.C;
+                        const std::size_t tap = ky * g.KW + kx;
+                        for (std::size_t grp = 0; grp < s.groups; ++grp) {
+                            const T* src = row + grp * kg + tap * cg;
+                            for (std::size_t c = 0; c < cg; ++c) d[grp * cg + c] += src[c];
+                        }
+                    }
+                }
+            }
+    }, g.OH * g.OW * ncols);
+}
+
+/// W [F, Cg, KH, KW] → tap-major [F, KH, KW, Cg] (to_taps) or back, accumulating (from_taps).
+template <class T>
+void permute_weights(const T* w, T* wt, const conv_shape& s) {
+    const std::size_t cg = s.cg(), taps = s.taps();
+    for (std::size_t f = 0; f < s.filters; ++f)
+        for (std::size_t c = 0; c < cg; ++c)
+            for (std::size_t t = 0; t < taps; ++t) wt[(f * taps + t) * cg + c] = w[(f * cg + c) * taps + t];
+}
+template <class T>
+void accumulate_unpermuted(const T* wt, T* w, const conv_shape& s) {
+    const std::size_t cg = s.cg(), taps = s.taps();
+    for (std::size_t f = 0; f < s.filters; ++f)
+        for (std::size_t c = 0; c < cg; ++c)
+            for (std::size_t t = 0; t < taps; ++t) w[(f * cg + c) * taps + t] += wt[(f * taps + t) * cg + c];
+}
+}  // namespace detail
+
+/// y [batch, OH, OW, F] = ep(conv(x, w)) with w [F, C/groups, KH, KW]; the epilogue's bias is per filter.
+template <class P, class T>
+void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const conv_shape& s, std::size_t batch) {
+    const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg();
+    T* cols = detail::workspace<P, T, 0>(rows * s.ncols());
+    const T* wk = w;
+    if constexpr (detail::is_cuda<P>) im2col<P>(x, cols, s.g, batch);
+    else {
+        detail::im2col_taps(x, cols, s, batch);
+        T* wt = detail::workspace<P, T, 2>(s.filters * kg);
+        detail::permute_weights(w, wt, s);
+        wk = wt;
+    }
+    for (std::size_t grp = 0; grp < s.groups; ++grp)
+        gemm<P>(false, true, rows, fg, kg, T(1), cols + grp * kg, s.ncols(), wk + grp * fg * kg, kg, T(0), y + grp * fg,
+                s.filters, ep.shifted(grp * fg));
+}
+
+/// Backward of conv2d_forward (before its activation): dw += dYᵀ·cols and db += Σ dY when dw is not
+/// null; dx = col2im(dY·W) when dx is not null.
+template <class P, class T>
+void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, const conv_shape& s, std::size_t batch) {
+    constexpr bool gpu = detail::is_cuda<P>;
+    const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg(), ncols = s.ncols();
+    if (dw) {
+        T* cols = detail::workspace<P, T, 0>(rows * ncols);  // recomputed: cheaper than keeping it per sample
+        T* dwk = dw;
+        if constexpr (gpu) im2col<P>(x, cols, s.g, batch);
+        else {
+            detail::im2col_taps(x, cols, s, batch);
+            dwk = detail::workspace<P, T, 3>(s.filters * kg);
+        }
+        for (std::size_t grp = 0; grp < s.groups; ++grp)
+            gemm<P>(true, false, fg, kg, rows, T(1), dy + grp * fg, s.filters, cols + grp * kg, ncols, gpu ? T(1) : T(0),
+                    dwk + grp * fg * kg, kg);
+        if constexpr (!gpu) detail::accumulate_unpermuted(dwk, dw, s);
+        if (db) accumulate_column_sums<P>(db, dy, rows, s.filters);
+    }
+    if (dx) {
+        T* dcols = detail::workspace<P, T, 1>(rows * ncols);
+        const T* wk = w;
+        if constexpr (!gpu) {
+            T* wt = detail::workspace<P, T, 2>(s.filters * kg);
+            detail::permute_weights(w, wt, s);
+            wk = wt;
+        }
+        for (std::size_t grp = 0; grp < s.groups; ++grp)
+            gemm<P>(false, false, rows, kg, fg, T(1), dy + grp * fg, s.filters, wk + grp * fg * kg, kg, T(0), dcols + grp * kg,
+                    ncols);
+        if constexpr (gpu) col2im<P>(dcols, dx, s.g, batch);
+        else detail::col2im_taps(dcols, dx, s, batch);
+    }
+}
+
+}  // namespace ctnn::ops
