@@ -55,12 +55,24 @@ void im2col_taps(const T* x, T* cols, const conv_shape& s, std::size_t batch) {
                 const T* src = inside ? x + ((n * g.H + std::size_t(iy)) * g.W + std::size_t(ix)) * g.C : nullptr;
                 for (std::size_t grp = 0; grp < s.groups; ++grp) {
                     T* dst = row + grp * kg + tap * cg;
-                    if (inside) std::memcpy(dst, src + grp * cg, cg * sizeof(T));
-                    else std::fill(dst, dst + cg, T(0));
+                    if (!inside) std::fill(dst, dst + cg, T(0));
+                    else if (cg >= 4) std::memcpy(dst, src + grp * cg, cg * sizeof(T));
+                    else
+                        for (std::size_t c = 0; c < cg; ++c) dst[c] = src[grp * cg + c];  // a call per tap costs more
                 }
             }
         }
     }, s.ncols());
+}
+
+/// d[0, n) += s[0, n), vectorised.
+template <class T>
+void add_into(T* d, const T* s, std::size_t n) noexcept {
+    using batch = xsimd::batch<T>;
+    std::size_t i = 0;
+    for (; i + batch::size <= n; i += batch::size)
+        (batch::load_unaligned(d + i) + batch::load_unaligned(s + i)).store_unaligned(d + i);
+    for (; i < n; ++i) d[i] += s[i];
 }
 
 /// CPU col2im of tap-major columns: dx = Σ over taps of the column gradient (overwrites dx).
@@ -82,10 +94,7 @@ void col2im_taps(const T* dcols, T* dx, const conv_shape& s, std::size_t batch) 
                         if (ix < 0 || ix >= long(g.W)) continue;
                         T* d = dxs + (std::size_t(iy) * g.W + std::size_t(ix)) * g.C;
                         const std::size_t tap = ky * g.KW + kx;
-                        for (std::size_t grp = 0; grp < s.groups; ++grp) {
-                            const T* src = row + grp * kg + tap * cg;
-                            for (std::size_t c = 0; c < cg; ++c) d[grp * cg + c] += src[c];
-                        }
+                        for (std::size_t grp = 0; grp < s.groups; ++grp) add_into(d + grp * cg, row + grp * kg + tap * cg, cg);
                     }
                 }
             }
@@ -115,7 +124,7 @@ void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const c
     const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg();
     T* cols = detail::workspace<P, T, 0>(rows * s.ncols());
     const T* wk = w;
-    if constexpr (detail::is_cuda<P>) im2col<P>(x, cols, s.g, batch);
+    if constexpr (detail::is_cuda<P>) cuda_api::im2col(x, cols, s.g, batch);
     else {
         detail::im2col_taps(x, cols, s, batch);
         T* wt = detail::workspace<P, T, 2>(s.filters * kg);
@@ -136,7 +145,7 @@ void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, c
     if (dw) {
         T* cols = detail::workspace<P, T, 0>(rows * ncols);  // recomputed: cheaper than keeping it per sample
         T* dwk = dw;
-        if constexpr (gpu) im2col<P>(x, cols, s.g, batch);
+        if constexpr (gpu) cuda_api::im2col(x, cols, s.g, batch);
         else {
             detail::im2col_taps(x, cols, s, batch);
             dwk = detail::workspace<P, T, 3>(s.filters * kg);
@@ -158,7 +167,7 @@ void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, c
         for (std::size_t grp = 0; grp < s.groups; ++grp)
             gemm<P>(false, false, rows, kg, fg, T(1), dy + grp * fg, s.filters, wk + grp * fg * kg, kg, T(0), dcols + grp * kg,
                     ncols);
-        if constexpr (gpu) col2im<P>(dcols, dx, s.g, batch);
+        if constexpr (gpu) cuda_api::col2im(dcols, dx, s.g, batch);
         else detail::col2im_taps(dcols, dx, s, batch);
     }
 }

@@ -69,8 +69,19 @@ template <class P, class T>
 void accumulate_column_sums(T* acc, const T* a, std::size_t rows, std::size_t n) {
     if constexpr (detail::is_cuda<P>) cuda_api::accumulate_column_sums(acc, a, rows, n);
     else {
-        auto av = adapt_flat(acc, n);
-        for (std::size_t r = 0; r < rows; ++r) xt::noalias(av) += adapt_flat(a + r * n, n);
+        // a vector of columns at a time, rows in order (the sum order of every column is r = 0, 1, ...)
+        using batch = xsimd::batch<T>;
+        std::size_t j = 0;
+        for (; j + batch::size <= n; j += batch::size) {
+            batch s = batch::load_unaligned(acc + j);
+            for (std::size_t r = 0; r < rows; ++r) s += batch::load_unaligned(a + r * n + j);
+            s.store_unaligned(acc + j);
+        }
+        for (; j < n; ++j) {
+            T s = acc[j];
+            for (std::size_t r = 0; r < rows; ++r) s += a[r * n + j];
+            acc[j] = s;
+        }
     }
 }
 
@@ -155,37 +166,117 @@ void cpu_for_each(std::size_t n, const F& f, std::size_t cost = 1) {
 }
 }  // namespace detail
 
-/// im2col of `batch` NHWC samples into cols [batch·OH·OW, C·KH·KW] (conv_rules.hpp).
-template <class P, class T>
-void im2col(const T* x, T* cols, const conv::geometry& g, std::size_t batch) {
-    if constexpr (detail::is_cuda<P>) cuda_api::im2col(x, cols, g, batch);
-    else detail::cpu_for_each(batch * g.OH * g.OW * g.C * g.KH * g.KW, conv::im2col<T>{x, cols, g});
+namespace detail {
+/// CPU pooling, one output pixel at a time with the channels innermost (contiguous in NHWC); backward
+/// scatters into each sample's dx (samples split among threads: each owns its dx, deterministic).
+/// `Op` is the window rule: max (with the per-sample index of the winner in arg) or average.
+template <bool Max, class T>
+void pool_forward_cpu(const T* x, T* y, T* arg, const conv::geometry& g, std::size_t batch) {
+    const std::size_t C = g.C, sample = g.H * g.W * C;
+    const T inv = T(1) / T(g.KH * g.KW);
+    cpu_for_each(batch * g.OH, [&](std::size_t row) {
+        const std::size_t n = row / g.OH, oy = row % g.OH;
+        const T* xs = x + n * sample;
+        for (std::size_t ox = 0; ox < g.OW; ++ox) {
+            const std::size_t o = (row * g.OW + ox) * C;
+            T* yo = y + o;
+            bool first = true;
+            for (std::size_t ky = 0; ky < g.KH; ++ky) {
+                const long iy = g.iy(oy, ky);
+                if (iy < 0 || iy >= long(g.H)) continue;
+                for (std::size_t kx = 0; kx < g.KW; ++kx) {
+                    const long ix = g.ix(ox, kx);
+                    if (ix < 0 || ix >= long(g.W)) continue;
+                    const std::size_t base = (std::size_t(iy) * g.W + std::size_t(ix)) * C;
+                    const T* xi = xs + base;
+                    if constexpr (Max) {
+                        T* ao = arg + o;
+                        using batch = xsimd::batch<T>;
+                        std::size_t c = 0;
+                        if (first) {
+                            for (; c < C; ++c) {
+                                yo[c] = xi[c];
+                                ao[c] = T(base + c);
+                            }
+                        } else {
+                            batch idx = batch(T(base));
+                            alignas(64) T lane[batch::size];
+                            for (std::size_t l = 0; l < batch::size; ++l) lane[l] = T(l);
+                            const batch lanes = batch::load_aligned(lane);
+                            for (; c + batch::size <= C; c += batch::size) {
+                                const batch v = batch::load_unaligned(xi + c), best = batch::load_unaligned(yo + c);
+                                const auto gt = v > best;
+                                xsimd::select(gt, v, best).store_unaligned(yo + c);
+                                xsimd::select(gt, idx + batch(T(c)) + lanes, batch::load_unaligned(ao + c)).store_unaligned(ao + c);
+                            }
+                            for (; c < C; ++c)
+                                if (xi[c] > yo[c]) {
+                                    yo[c] = xi[c];
+                                    ao[c] = T(base + c);
+                                }
+                        }
+                    } else {
+                        for (std::size_t c = 0; c < C; ++c) yo[c] = first ? xi[c] : yo[c] + xi[c];
+                    }
+                    first = false;
+                }
+            }
+            if constexpr (!Max)
+                for (std::size_t c = 0; c < C; ++c) yo[c] *= inv;
+        }
+    }, g.OW * g.KH * g.KW * C);
 }
-/// dx = col2im(dcols) (a gather; overwrites dx).
-template <class P, class T>
-void col2im(const T* dcols, T* dx, const conv::geometry& g, std::size_t batch) {
-    if constexpr (detail::is_cuda<P>) cuda_api::col2im(dcols, dx, g, batch);
-    else detail::cpu_for_each(batch * g.H * g.W * g.C, conv::col2im<T>{dcols, dx, g});
+template <bool Max, class T>
+void pool_backward_cpu(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch) {
+    const std::size_t C = g.C, sample = g.H * g.W * C, out = g.OH * g.OW * C;
+    const T inv = T(1) / T(g.KH * g.KW);
+    cpu_for_each(batch, [&](std::size_t n) {
+        T* dxs = dx + n * sample;
+        std::fill(dxs, dxs + sample, T(0));
+        const T* dys = dy + n * out;
+        if constexpr (Max) {
+            const T* as = arg + n * out;
+            for (std::size_t o = 0; o < out; ++o) dxs[std::size_t(as[o])] += dys[o];
+        } else
+            for (std::size_t oy = 0; oy < g.OH; ++oy)
+                for (std::size_t ox = 0; ox < g.OW; ++ox) {
+                    const T* d = dys + (oy * g.OW + ox) * C;
+                    for (std::size_t ky = 0; ky < g.KH; ++ky) {
+                        const long iy = g.iy(oy, ky);
+                        if (iy < 0 || iy >= long(g.H)) continue;
+                        for (std::size_t kx = 0; kx < g.KW; ++kx) {
+                            const long ix = g.ix(ox, kx);
+                            if (ix < 0 || ix >= long(g.W)) continue;
+                            T* di = dxs + (std::size_t(iy) * g.W + std::size_t(ix)) * C;
+                            for (std::size_t c = 0; c < C; ++c) di[c] += d[c] * inv;
+                        }
+                    }
+                }
+    }, out * g.KH * g.KW);
 }
+}  // namespace detail
+
+/// Max pooling: y = window maximum, arg = per-sample index of the winner (first on ties).
 template <class P, class T>
 void max_pool_forward(const T* x, T* y, T* arg, const conv::geometry& g, std::size_t batch) {
     if constexpr (detail::is_cuda<P>) cuda_api::max_pool_forward(x, y, arg, g, batch);
-    else detail::cpu_for_each(batch * g.OH * g.OW * g.C, conv::max_pool_forward<T>{x, y, arg, g});
+    else detail::pool_forward_cpu<true>(x, y, arg, g, batch);
 }
 template <class P, class T>
 void max_pool_backward(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch) {
     if constexpr (detail::is_cuda<P>) cuda_api::max_pool_backward(dy, arg, dx, g, batch);
-    else detail::cpu_for_each(batch * g.H * g.W * g.C, conv::max_pool_backward<T>{dy, arg, dx, g});
+    else detail::pool_backward_cpu<true>(dy, arg, dx, g, batch);
 }
+/// Average pooling (count_include_pad): y = window sum / (KH·KW).
 template <class P, class T>
 void avg_pool_forward(const T* x, T* y, const conv::geometry& g, std::size_t batch) {
     if constexpr (detail::is_cuda<P>) cuda_api::avg_pool_forward(x, y, g, batch);
-    else detail::cpu_for_each(batch * g.OH * g.OW * g.C, conv::avg_pool_forward<T>{x, y, g});
+    else detail::pool_forward_cpu<false>(x, y, static_cast<T*>(nullptr), g, batch);
 }
 template <class P, class T>
 void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch) {
     if constexpr (detail::is_cuda<P>) cuda_api::avg_pool_backward(dy, dx, g, batch);
-    else detail::cpu_for_each(batch * g.H * g.W * g.C, conv::avg_pool_backward<T>{dy, dx, g});
+    else detail::pool_backward_cpu<false>(dy, static_cast<const T*>(nullptr), dx, g, batch);
 }
 
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.

@@ -132,9 +132,22 @@ void pack_a(strided<T> A, std::size_t i0, std::size_t mc, std::size_t k0, std::s
         const T* base = A.data + std::ptrdiff_t(i0 + ir) * A.row_stride + std::ptrdiff_t(k0) * A.col_stride;
         if (A.col_stride == 1 && mr == MR) {
             // rows of A are contiguous in k: read each row once, write it transposed into the sliver
+            std::size_t k_done = 0;
+#if XSIMD_WITH_AVX512F
+            if constexpr (std::is_same_v<T, float> && MR == 8) {
+                // 8 rows x 16 k transposed in registers (as a 16x16 block whose lower half is zero)
+                for (; k_done + 16 <= kc; k_done += 16) {
+                    __m512 r[16];
+                    for (std::size_t q = 0; q < 8; ++q) r[q] = _mm512_loadu_ps(base + std::ptrdiff_t(q) * A.row_stride + std::ptrdiff_t(k_done));
+                    for (std::size_t q = 8; q < 16; ++q) r[q] = _mm512_setzero_ps();
+                    transpose16x16(r);
+                    for (std::size_t q = 0; q < 16; ++q) _mm256_storeu_ps(out + (k_done + q) * MR, _mm512_castps512_ps256(r[q]));
+                }
+            }
+#endif
             for (std::size_t i = 0; i < MR; ++i) {
                 const T* src = base + std::ptrdiff_t(i) * A.row_stride;
-                for (std::size_t k = 0; k < kc; ++k) out[k * MR + i] = src[k];
+                for (std::size_t k = k_done; k < kc; ++k) out[k * MR + i] = src[k];
             }
             out += kc * MR;
             continue;
