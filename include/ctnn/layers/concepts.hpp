@@ -19,6 +19,10 @@ struct param_desc {
     std::string_view name;
     std::array<std::size_t, 4> dims{};
     std::size_t rank = 0;
+    /// For states (non-trainable buffers such as batch_norm's running statistics): saved in a
+    /// state_dict (`persistent`), and saved as int64 (`integer`, e.g. num_batches_tracked).
+    bool persistent = true;
+    bool integer = false;
     constexpr std::size_t size() const noexcept {
         std::size_t s = 1;
         for (std::size_t i = 0; i < rank; ++i) s *= dims[i];
@@ -44,6 +48,15 @@ concept layer = requires(L& l, const L& cl, typename L::value_type* p, const typ
     l.backward(cp, cp, cp, p, n, cp, true);
     cl.predict(cp, p, n);
 };
+
+/// Layers may also own *states*: values that are not trained but travel with the model (batch_norm's
+/// running statistics). Such a layer declares `state_count`, `states()` (descriptors in order) and
+/// `attach_state(T*)`; `sequential` keeps all states in one buffer beside the parameters.
+template <class L>
+constexpr std::size_t state_count_of() {
+    if constexpr (requires { L::state_count; }) return L::state_count;
+    else return 0;
+}
 
 /// A layer specification (`dense<256>`, `relu`): binds to an input shape and value type.
 template <class S>

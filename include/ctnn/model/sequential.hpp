@@ -120,6 +120,14 @@ private:
         return o;
     }
     template <std::size_t... I>
+    static constexpr auto state_offs(std::index_sequence<I...>) {
+        std::array<std::size_t, depth + 1> o{};
+        std::size_t acc = 0, k = 0;
+        ((o[k++] = acc, acc += state_count_of<layer_type<I>>()), ...);
+        o[depth] = acc;
+        return o;
+    }
+    template <std::size_t... I>
     static constexpr auto act_sizes(std::index_sequence<I...>) {
         return std::array<std::size_t, depth + 1>{input_shape::size, layer_type<I>::output_shape::size...};
     }
@@ -143,6 +151,9 @@ public:
     static constexpr auto parameter_offsets = param_offsets(idx{});
     /// Number of scalar parameters.
     static constexpr std::size_t parameter_count = parameter_offsets[depth];
+    /// Offset of each layer's states (running statistics) in the state buffer, and their total.
+    static constexpr auto state_offsets = state_offs(idx{});
+    static constexpr std::size_t state_count = state_offsets[depth];
     /// Per-sample sizes of the input and of each layer's output.
     static constexpr auto activation_sizes = act_sizes(idx{});
     static constexpr auto cache_sizes_per_sample = cache_sizes(idx{});
@@ -226,24 +237,27 @@ public:
     /// Builds the model and initialises every layer from @p s (He/Xavier per layer). Parameters are
     /// drawn on the host in the same order for every policy, so a CUDA model starts from exactly the
     /// CPU model's values.
-    explicit policy_sequential(seed s = seed{0}) : m_params(parameter_count), m_grads(parameter_count) {
-        bind_all(m_params.data(), m_grads.data(), idx{});
+    explicit policy_sequential(seed s = seed{0})
+        : m_params(parameter_count), m_grads(parameter_count), m_state(state_count) {
+        bind_all(m_params.data(), m_grads.data(), m_state.data(), idx{});
         reset_parameters(s);
         update_trainable();
     }
     policy_sequential(const policy_sequential& o)
-        : m_params(o.m_params), m_grads(o.m_grads), m_layers(o.m_layers), m_frozen(o.m_frozen), m_mode(o.m_mode) {
-        bind_all(m_params.data(), m_grads.data(), idx{});
+        : m_params(o.m_params), m_grads(o.m_grads), m_state(o.m_state), m_layers(o.m_layers), m_frozen(o.m_frozen),
+          m_mode(o.m_mode) {
+        bind_all(m_params.data(), m_grads.data(), m_state.data(), idx{});
         update_trainable();
     }
     policy_sequential& operator=(const policy_sequential& o) {
         if (this != &o) {
             m_params = o.m_params;
             m_grads = o.m_grads;
+            m_state = o.m_state;
             m_layers = o.m_layers;
             m_frozen = o.m_frozen;
             m_mode = o.m_mode;
-            bind_all(m_params.data(), m_grads.data(), idx{});
+            bind_all(m_params.data(), m_grads.data(), m_state.data(), idx{});
             update_trainable();
         }
         return *this;
@@ -253,6 +267,7 @@ public:
     explicit policy_sequential(const on<Q>& o) : policy_sequential(seed{0}) {
         copy_layer_state(o);
         set_parameters(o.host_parameters());
+        set_states(o.host_states());
         for (std::size_t i = 0; i < depth; ++i) m_frozen[i] = o.is_frozen(i);
         m_mode = o.current_mode();
         update_trainable();
@@ -262,11 +277,12 @@ public:
     void reset_parameters(seed s) {
         rng g(s);
         if constexpr (on_gpu) {
-            aligned_buffer<T> host(parameter_count), host_grads(parameter_count);
-            bind_all(host.data(), host_grads.data(), idx{});
+            aligned_buffer<T> host(parameter_count), host_grads(parameter_count), host_state(state_count);
+            bind_all(host.data(), host_grads.data(), host_state.data(), idx{});
             std::apply([&](auto&... l) { (l.init(g), ...); }, m_layers);
-            bind_all(m_params.data(), m_grads.data(), idx{});
+            bind_all(m_params.data(), m_grads.data(), m_state.data(), idx{});
             copy_from_host<P>(m_params.data(), host.data(), parameter_count);
+            copy_from_host<P>(m_state.data(), host_state.data(), state_count);
         } else
             std::apply([&](auto&... l) { (l.init(g), ...); }, m_layers);
     }
@@ -378,8 +394,25 @@ public:
     /// offset in the flat buffer, in layer order (any policy).
     std::vector<parameter_entry> parameter_layout() const {
         std::vector<parameter_entry> out;
-        collect_layout(out, idx{});
+        collect_layout<false>(out, idx{});
         return out;
+    }
+    /// The same for the states (`"1.running_mean"`, ...), with offsets into the state buffer.
+    std::vector<parameter_entry> state_layout() const {
+        std::vector<parameter_entry> out;
+        collect_layout<true>(out, idx{});
+        return out;
+    }
+    /// A copy of the state buffer in host memory, and its replacement (state_count values).
+    std::vector<T> host_states() const {
+        std::vector<T> v(state_count);
+        copy_to_host<P>(v.data(), m_state.data(), state_count);
+        return v;
+    }
+    void set_states(std::span<const T> values) {
+        detail::check(values.size() == state_count, "sequential::set_states: expected " + std::to_string(state_count) +
+                                                        " values, got " + std::to_string(values.size()));
+        copy_from_host<P>(m_state.data(), values.data(), state_count);
     }
     /// Every parameter tensor with its name and pointers into the host buffers (CPU policy).
     std::vector<named_parameter<T>> named_parameters() requires(!on_gpu) {
@@ -401,8 +434,12 @@ public:
 
 private:
     template <std::size_t... I>
-    void bind_all(T* params, T* grads, std::index_sequence<I...>) noexcept {
-        (std::get<I>(m_layers).attach(params + parameter_offsets[I], grads + parameter_offsets[I]), ...);
+    void bind_all(T* params, T* grads, T* states, std::index_sequence<I...>) noexcept {
+        auto one = [&](auto& l, std::size_t i) {
+            l.attach(params + parameter_offsets[i], grads + parameter_offsets[i]);
+            if constexpr (requires { l.attach_state(states); }) l.attach_state(states + state_offsets[i]);
+        };
+        (one(std::get<I>(m_layers), I), ...);
     }
     template <class M>
     void copy_layer_state(const M& o) {
@@ -498,19 +535,23 @@ private:
         };
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }
-    template <std::size_t... I>
+    template <bool States, std::size_t... I>
     static void collect_layout(std::vector<parameter_entry>& out, std::index_sequence<I...>) {
         auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
-            std::size_t off = parameter_offsets[J];
-            for (const auto& d : layer_type<J>::parameters()) {
-                out.push_back({std::to_string(J) + "." + std::string(d.name), d, off});
-                off += d.size();
-            }
+            using L = layer_type<J>;
+            auto add = [&](const auto& descs, std::size_t off) {
+                for (const auto& d : descs) {
+                    out.push_back({std::to_string(J) + "." + std::string(d.name), d, off});
+                    off += d.size();
+                }
+            };
+            if constexpr (!States) add(L::parameters(), parameter_offsets[J]);
+            else if constexpr (requires { L::states(); }) add(L::states(), state_offsets[J]);
         };
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }
 
-    buffer m_params, m_grads;
+    buffer m_params, m_grads, m_state;
     layers m_layers{};
     std::array<bool, depth> m_frozen{};
     std::array<bool, depth> m_need_dx{};
