@@ -10,6 +10,10 @@ Model "cnn":     Conv2d(3,4,3,p=1) ReLU MaxPool2d(2) Conv2d(4,6,3,p=1,groups=2) 
                  AdaptiveAvgPool2d(1) Flatten Linear(6,3)           on 3×8×8 inputs, batch 2
 Model "strided": Conv2d(2,3,(3,2),stride=(2,1),padding=(1,0),dilation=(1,2),bias=False)
                  MaxPool2d(3,stride=2,padding=1)                      on 2×9×8 inputs, batch 2
+Model "bn":      Conv2d(2,3,3,p=1) BatchNorm2d(3) ReLU AdaptiveAvgPool2d(1) Flatten Linear(3,4)
+                 BatchNorm1d(4), training mode, on 2×5×5 inputs, batch 4: running statistics before
+                 (state0.*) and after (state.*) the forward, and the eval-mode output (y_eval).
+                 (num_batches_tracked is stored as float32 here; ctnn saves it as int64.)
 """
 import sys
 
@@ -18,11 +22,15 @@ import torch
 from torch import nn
 
 
-def export(prefix, model, in_chw, out):
+def export(prefix, model, in_chw, out, batch=2):
     torch.manual_seed(0)
     for p in model.parameters():
         nn.init.uniform_(p, -0.5, 0.5)
-    x = torch.randn(2, *in_chw, requires_grad=True)
+    for name, b in model.named_buffers():  # batch norm: start from non-trivial running statistics
+        if b.is_floating_point():
+            b.uniform_(0.5, 1.5)
+            out[f"{prefix}.state0.{name}"] = b.detach().numpy().copy()
+    x = torch.randn(batch, *in_chw, requires_grad=True)
     y = model(x)
     r = torch.randn_like(y)
     (y * r).sum().backward()
@@ -34,6 +42,12 @@ def export(prefix, model, in_chw, out):
     for name, p in model.named_parameters():
         out[f"{prefix}.param.{name}"] = p.detach().numpy()
         out[f"{prefix}.grad.{name}"] = p.grad.numpy()
+    for name, b in model.named_buffers():  # statistics after the training-mode forward
+        out[f"{prefix}.state.{name}"] = b.detach().numpy()
+    if any(True for _ in model.buffers()):
+        model.eval()
+        with torch.no_grad():
+            out[f"{prefix}.y_eval"] = nhwc(model(x))
 
 
 def main():
@@ -45,6 +59,9 @@ def main():
     strided = nn.Sequential(nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2), bias=False),
                             nn.MaxPool2d(3, stride=2, padding=1))
     export("strided", strided, (2, 9, 8), out)
+    bn = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                       nn.Linear(3, 4), nn.BatchNorm1d(4))
+    export("bn", bn, (2, 5, 5), out, batch=4)
     np.savez_compressed(path, **{k: v.astype(np.float32) for k, v in out.items()})
     print(f"wrote {path}: {len(out)} arrays (torch {torch.__version__})")
 

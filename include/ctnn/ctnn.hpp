@@ -20,6 +20,7 @@
 #include "layers/conv.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/norm.hpp"
 #include "layers/reshape.hpp"
 #include "layers/softmax.hpp"
 #include "loss/losses.hpp"

@@ -16,6 +16,7 @@
 
 #include <ctnn/backend/conv_rules.hpp>
 #include <ctnn/backend/cuda/api.hpp>
+#include <ctnn/backend/norm_rules.hpp>
 #include <ctnn/kernels/functors.cuh>
 
 namespace ctnn::cuda_api {
@@ -113,6 +114,10 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
     void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch) {                             \
         impl::for_each(batch * g.H * g.W * g.C, conv::avg_pool_backward<T>{dy, dx, g});                                 \
     }                                                                                                                   \
+    void batch_norm_train(const norm::batch_norm_train<T>& op) { impl::for_each(op.C, op); }                           \
+    void batch_norm_eval(const norm::batch_norm_eval<T>& op) { impl::for_each(op.C, op); }                             \
+    void batch_norm_train_backward(const norm::batch_norm_train_backward<T>& op) { impl::for_each(op.C, op); }         \
+    void batch_norm_eval_backward(const norm::batch_norm_eval_backward<T>& op) { impl::for_each(op.C, op); }           \
     void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold, const std::int32_t* d_labels,   \
                               std::int32_t* d_out) {                                                                    \
         impl::for_each(rows, kernels::predicted_class_rows<T>{x, n, threshold, d_labels, d_out});                       \

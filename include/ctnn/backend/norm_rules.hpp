@@ -23,9 +23,11 @@ struct batch_norm_train {
     T* running_var;
     T* batch_mean;
     T* batch_invstd;
+    T* batches_tracked;  // incremented once per call (by channel 0)
     std::size_t rows, C;
     T momentum, eps;
     CTNN_HD void operator()(std::size_t c) const {
+        if (c == 0) *batches_tracked += T(1);
         T s = 0;
         for (std::size_t r = 0; r < rows; ++r) s += x[r * C + c];
         const T mean = s / T(rows);

@@ -12,6 +12,7 @@
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
+#include "../backend/norm_rules.hpp"
 #include "../backend/rules.hpp"
 #include "../core/tensor.hpp"
 #ifdef CTNN_USE_BLAS
@@ -277,6 +278,18 @@ template <class P, class T>
 void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch) {
     if constexpr (detail::is_cuda<P>) cuda_api::avg_pool_backward(dy, dx, g, batch);
     else detail::pool_backward_cpu<false>(dy, static_cast<const T*>(nullptr), dx, g, batch);
+}
+
+/// Runs a batch-norm rule (norm_rules.hpp) over its channels.
+template <class P, class Op>
+void batch_norm(const Op& op) {
+    if constexpr (detail::is_cuda<P>) {
+        if constexpr (requires { op.momentum; }) cuda_api::batch_norm_train(op);
+        else if constexpr (requires { op.batch_invstd; }) cuda_api::batch_norm_train_backward(op);
+        else if constexpr (requires { op.dgamma; }) cuda_api::batch_norm_eval_backward(op);
+        else cuda_api::batch_norm_eval(op);
+    } else
+        detail::cpu_for_each(op.C, op, op.rows);
 }
 
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <ctnn/ctnn.hpp>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -88,8 +89,10 @@ namespace {
 template <class Model>
 void check_against_torch(const std::string& prefix) {
     auto arrays = io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/torch_conv_reference.npz");
+    auto has = [&](const std::string& key) { return arrays.count(prefix + "." + key) > 0; };
     auto get = [&](const std::string& key) {
         const auto it = arrays.find(prefix + "." + key);
+        INFO("array " << prefix << "." << key);
         REQUIRE(it != arrays.end());
         const auto& a = it->second;
         std::vector<float> v(a.data.size() / sizeof(float));
@@ -104,6 +107,13 @@ void check_against_torch(const std::string& prefix) {
         std::copy(v.begin(), v.end(), params.begin() + long(p.offset));
     }
     m.set_parameters(params);
+    auto states = m.host_states();
+    for (const auto& e : m.state_layout())
+        if (has("state0." + e.name)) {
+            const auto v = get("state0." + e.name);
+            std::copy(v.begin(), v.end(), states.begin() + long(e.offset));
+        }
+    m.set_states(states);
     const auto x = get("x"), r = get("r"), y_ref = get("y"), dx_ref = get("dx");
     const std::size_t batch = x.size() / Model::input_shape::size;
     auto ctx = m.context(batch);
@@ -119,11 +129,54 @@ void check_against_torch(const std::string& prefix) {
         const auto g = get("grad." + p.name);
         for (std::size_t i = 0; i < g.size(); ++i) {
             INFO(p.name << " element " << i);
-            REQUIRE(grads[p.offset + i] == Approx(g[i]).margin(1e-4));
+            // (a bias right before a batch norm has gradient 0 up to float noise: margin 5e-4)
+            REQUIRE(grads[p.offset + i] == Approx(g[i]).margin(5e-4).epsilon(1e-4));
         }
+    }
+    // batch norm: running statistics after the training forward, then the eval-mode output
+    const auto after = m.host_states();
+    for (const auto& e : m.state_layout())
+        if (e.desc.persistent) {
+            const auto v = get("state." + e.name);
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                INFO(e.name << " element " << i);
+                REQUIRE(after[e.offset + i] == Approx(v[i]).margin(1e-5));
+            }
+        }
+    if (has("y_eval")) {
+        const auto y_eval = get("y_eval");
+        const auto p = m.predict(x);
+        for (std::size_t i = 0; i < y_eval.size(); ++i) REQUIRE(p.data()[i] == Approx(y_eval[i]).margin(1e-4));
     }
 }
 }  // namespace
+
+TEST_CASE("torch reference: batch_norm2d/1d in training (outputs, gradients, running statistics) and eval mode",
+          "[conv][norm][torch]") {
+    check_against_torch<sequential<input<5, 5, 2>, conv2d<3, 3, {.padding = 1}>, batch_norm2d<>, relu, global_avg_pool2d, flatten,
+                                   dense<4>, batch_norm1d<>>>("bn");
+}
+
+TEST_CASE("batch_norm: gradient checks in training and evaluation mode; states saved as a state_dict", "[conv][norm][gradcheck]") {
+    test::check_model_gradients(dmodel<input<3, 3, 2>, conv2d<3, 2>, batch_norm2d<>, ctnn::tanh>{seed{1}}, 3);
+    test::check_model_gradients(dmodel<input<5>, batch_norm1d<{.affine = false}>, dense<2>>{seed{2}}, 4);
+    test::check_model_gradients(dmodel<input<2, 4>, batch_norm1d<{.eps = 1e-3, .momentum = 0.3}>>{seed{3}}, 3);
+    dmodel<input<3, 3, 2>, batch_norm2d<>, dense<2>> m{seed{4}};
+    m.eval();
+    test::check_model_gradients(m, 3);
+    // names as in PyTorch; num_batches_tracked is an int64 scalar; the batch statistics are not saved
+    const auto path = std::filesystem::temp_directory_path() / "ctnn_bn_test.npz";
+    save_npz(m, path);
+    const auto arrays = io::read_npz(path);
+    REQUIRE(arrays.size() == 7);  // 0.weight, 0.bias, 0.running_mean, 0.running_var, 0.num_batches_tracked, 1.weight, 1.bias
+    REQUIRE(arrays.at("0.running_var").shape == std::vector<std::size_t>{2});
+    REQUIRE(arrays.at("0.num_batches_tracked").dtype == "<i8");
+    REQUIRE(arrays.at("0.num_batches_tracked").shape.empty());
+    decltype(m) back{seed{9}};
+    load_npz(back, path);
+    REQUIRE(back.host_states()[0] == m.host_states()[0]);
+    std::filesystem::remove(path);
+}
 
 TEST_CASE("torch reference: a small CNN and a strided/dilated conv with max pooling match PyTorch", "[conv][torch]") {
     check_against_torch<sequential<input<8, 8, 3>, conv2d<4, 3, {.padding = 1}>, relu, max_pool2d<2>,

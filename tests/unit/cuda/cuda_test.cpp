@@ -43,6 +43,7 @@ void check_layers_on(std::size_t batch, double tol = 1e-10) {
     const auto yc = c.forward(x, cc);
     const auto yg = g.forward(x, gc).to_host();
     require_close(yg, yc, tol, "forward");
+    require_close(g.host_states(), c.host_states(), tol, "states (running statistics)");
     const auto dy = values<double>(yc.size(), 2);
     copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
     c.zero_grad();
@@ -103,6 +104,8 @@ TEST_CASE("cuda: convolution and pooling equal the CPU layers", "[cuda][conv]") 
     check_layers_on<input<9, 8, 2>, conv2d<3, {3, 2}, {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .bias = false}>,
                     max_pool2d<3, {.stride = 2, .padding = 1}>>(2);
     check_layers_on<input<6, 6, 4>, conv2d<4, 3, {.padding = 1, .groups = 4}>, sigmoid>(2);  // depthwise, fused sigmoid
+    check_layers_on<input<5, 5, 2>, conv2d<3, 3, {.padding = 1}>, batch_norm2d<>, relu, global_avg_pool2d, flatten, dense<4>,
+                    batch_norm1d<>>(4);
 }
 
 TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {

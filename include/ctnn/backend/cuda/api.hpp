@@ -11,6 +11,7 @@
 
 #include "../conv_rules.hpp"
 #include "../epilogue.hpp"
+#include "../norm_rules.hpp"
 
 namespace ctnn::cuda_api {
 
@@ -89,6 +90,11 @@ void graph_destroy(void* graph) noexcept;
     void max_pool_backward(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch);            \
     void avg_pool_forward(const T* x, T* y, const conv::geometry& g, std::size_t batch);                             \
     void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch);                          \
+    /* batch normalisation per channel of [rows, C] (norm_rules.hpp) */                                              \
+    void batch_norm_train(const norm::batch_norm_train<T>& op);                                                      \
+    void batch_norm_eval(const norm::batch_norm_eval<T>& op);                                                        \
+    void batch_norm_train_backward(const norm::batch_norm_train_backward<T>& op);                                    \
+    void batch_norm_eval_backward(const norm::batch_norm_eval_backward<T>& op);                                      \
     void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold,                              \
                               const std::int32_t* d_labels, std::int32_t* d_out);
 
