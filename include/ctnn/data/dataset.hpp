@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <cstring>
 #include <numeric>
@@ -115,6 +116,8 @@ public:
         if (m_shuffle)
             for (std::size_t i = m_order.size(); i > 1; --i) std::swap(m_order[i - 1], m_order[m_rng.below(i)]);
     }
+    /// A transform applied to the samples of every batch (augmentation: data/augment.hpp), or none.
+    void set_transform(std::function<void(T*, std::size_t)> f) { m_transform = std::move(f); }
     /// Fills @p b with the next batch; false at the end of the epoch.
     bool next(batch<T>& b) {
         const std::size_t left = m_d->count - m_pos;
@@ -129,6 +132,7 @@ public:
             if (has_targets) std::memcpy(m_t.data() + i * ts, m_d->targets.data() + s * ts, ts * sizeof(T));
         }
         m_pos += n;
+        if (m_transform) m_transform(m_x.data(), n);
         b.x = {m_x.data(), n * ss};
         b.labels = {m_y.data(), has_labels ? n : 0};
         b.targets = {m_t.data(), has_targets ? n * ts : 0};
@@ -146,6 +150,7 @@ private:
     std::vector<std::int32_t> m_y;
     aligned_buffer<T> m_t;
     std::size_t m_pos = 0;
+    std::function<void(T*, std::size_t)> m_transform;
 };
 
 }  // namespace ctnn::data

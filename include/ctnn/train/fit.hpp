@@ -28,6 +28,9 @@ struct fit_options {
     /// CUDA policy: the losses and training accuracy stay on the GPU and are read back every
     /// `sync_every` steps and at the end of each epoch (the only waits of the training loop).
     std::size_t sync_every = 50;
+    /// Augmentation applied to every training batch (float data; data/augment.hpp), e.g.
+    /// `data::compose(data::random_crop<>{{32, 32, 3}, 4, seed{1}}, data::horizontal_flip<>{{32, 32, 3}, 0.5, seed{2}})`.
+    std::function<void(float*, std::size_t)> augment{};
 };
 
 /// What one epoch produced. `metrics` holds what evaluation callbacks add (e.g. "test_accuracy").
@@ -114,6 +117,10 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
                              "fit: this loss needs float targets of the model's output size in the dataset");
     constexpr std::size_t k = Model::output_shape::size;
     data::loader<T> ld(train, options.batch, options.shuffle, options.shuffle_seed);
+    if (options.augment) {
+        if constexpr (std::is_same_v<T, float>) ld.set_transform(options.augment);
+        else ctnn::detail::fail("fit: augment applies to float datasets");
+    }
     auto ctx = model.context(options.batch);
     fit_state st;
     st.epochs = options.epochs;
