@@ -22,6 +22,7 @@
 #include "layers/dropout.hpp"
 #include "layers/norm.hpp"
 #include "layers/reshape.hpp"
+#include "layers/residual.hpp"
 #include "layers/softmax.hpp"
 #include "loss/losses.hpp"
 #include "model/parameters.hpp"

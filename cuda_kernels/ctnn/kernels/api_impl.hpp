@@ -64,7 +64,8 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
                          std::uint64_t counter) {                                                                       \
         impl::for_each(n, kernels::dropout_forward<T>{x, y, mask, rate, seed, counter});                                \
     }                                                                                                                   \
-    void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }    \
+    void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }  \
+    void add(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::add<T>{a, b, y}); }    \
     void fill(T* d, T value, std::size_t n) {                                                                           \
         impl::for_each(n, kernels::fill<T>{d, value});                                                                  \
     }                                                                                                                   \

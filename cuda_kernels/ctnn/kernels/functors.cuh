@@ -86,6 +86,15 @@ struct fill {
     CTNN_HD void operator()(std::size_t i) const { d[i] = value; }
 };
 
+/// y = a + b, elementwise (residual blocks; y may alias a or b).
+template <class T>
+struct add {
+    const T* a;
+    const T* b;
+    T* y;
+    CTNN_HD void operator()(std::size_t i) const { y[i] = a[i] + b[i]; }
+};
+
 /// y = a ⊙ b, elementwise (dropout backward).
 template <class T>
 struct multiply {

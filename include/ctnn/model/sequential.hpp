@@ -536,17 +536,23 @@ private:
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }
     template <bool States, std::size_t... I>
-    static void collect_layout(std::vector<parameter_entry>& out, std::index_sequence<I...>) {
+    void collect_layout(std::vector<parameter_entry>& out, std::index_sequence<I...>) const {
         auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
             using L = layer_type<J>;
-            auto add = [&](const auto& descs, std::size_t off) {
-                for (const auto& d : descs) {
-                    out.push_back({std::to_string(J) + "." + std::string(d.name), d, off});
-                    off += d.size();
-                }
-            };
-            if constexpr (!States) add(L::parameters(), parameter_offsets[J]);
-            else if constexpr (requires { L::states(); }) add(L::states(), state_offsets[J]);
+            const auto& l = std::get<J>(m_layers);
+            const std::string prefix = std::to_string(J) + ".";
+            if constexpr (requires { l.layout(prefix, 0, 0, States, out); })  // blocks name their sub-layers
+                l.layout(prefix, parameter_offsets[J], state_offsets[J], States, out);
+            else {
+                auto add = [&](const auto& descs, std::size_t off) {
+                    for (const auto& d : descs) {
+                        out.push_back({prefix + std::string(d.name), d, off});
+                        off += d.size();
+                    }
+                };
+                if constexpr (!States) add(L::parameters(), parameter_offsets[J]);
+                else if constexpr (requires { L::states(); }) add(L::states(), state_offsets[J]);
+            }
         };
         (one(std::integral_constant<std::size_t, I>{}), ...);
     }

@@ -108,6 +108,19 @@ void multiply(const T* a, const T* b, T* y, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
 }
 
+/// y = a + b (y may alias a or b).
+template <class P, class T>
+void add(const T* a, const T* b, T* y, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::add(a, b, y, n);
+    else {
+        using batch = xsimd::batch<T>;
+        std::size_t i = 0;
+        for (; i + batch::size <= n; i += batch::size)
+            (batch::load_unaligned(a + i) + batch::load_unaligned(b + i)).store_unaligned(y + i);
+        for (; i < n; ++i) y[i] = a[i] + b[i];
+    }
+}
+
 /// y = F(x) for an activation F (layers/activation.hpp): its xtensor expression on the CPU, its
 /// `kind`/`slope` kernel on the GPU.
 template <class P, class F, class T>

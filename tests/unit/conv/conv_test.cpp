@@ -186,3 +186,31 @@ TEST_CASE("torch reference: a small CNN and a strided/dilated conv with max pool
                                    conv2d<3, {3, 2}, {.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}, .bias = false}>,
                                    max_pool2d<3, {.stride = 2, .padding = 1}>>>("strided");
 }
+
+TEST_CASE("residual: basic and projection blocks pass the gradient check; names and shape rules", "[conv][residual][gradcheck]") {
+    // a ResNet basic block (identity shortcut) and a downsampling block (1x1 stride-2 projection + batch norm)
+    using basic = residual<chain<conv2d<2, 3, {.padding = 1}>, batch_norm2d<>, relu, conv2d<2, 3, {.padding = 1}>, batch_norm2d<>>>;
+    using down = residual<chain<conv2d<3, 3, {.stride = 2, .padding = 1, .bias = false}>, batch_norm2d<>, relu,
+                                conv2d<3, 3, {.padding = 1, .bias = false}>, batch_norm2d<>>,
+                          chain<conv2d<3, 1, {.stride = 2, .bias = false}>, batch_norm2d<>>>;
+    using m = dmodel<input<4, 4, 2>, basic, relu, down, relu, global_avg_pool2d, flatten, dense<2>>;
+    static_assert(std::is_same_v<m::layer_type<2>::output_shape, shape<2, 2, 3>>);
+    test::check_model_gradients(m{seed{1}}, 3);
+    m model{seed{2}};
+    const auto names = model.parameter_layout();
+    REQUIRE(names[0].name == "0.main.0.weight");
+    REQUIRE(names[2].name == "0.main.1.weight");  // batch norm γ
+    bool has_projection = false;
+    for (const auto& e : names) has_projection = has_projection || e.name == "2.shortcut.0.weight";
+    REQUIRE(has_projection);
+    const auto states = model.state_layout();
+    REQUIRE(states[0].name == "0.main.1.running_mean");
+    // eval mode: predict equals forward
+    model.eval();
+    std::vector<double> x(3 * 32, 0.5);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(double(i));
+    auto ctx = model.context(3);
+    const auto y = model.forward(x, ctx);
+    const auto p = model.predict(x);
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(p.data()[i] == Approx(y.data()[i]).epsilon(1e-12));
+}

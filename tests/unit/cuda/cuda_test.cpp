@@ -108,6 +108,11 @@ TEST_CASE("cuda: convolution and pooling equal the CPU layers", "[cuda][conv]") 
     check_layers_on<input<6, 6, 4>, conv2d<4, 3, {.padding = 1, .groups = 4}>, sigmoid>(2);  // depthwise, fused sigmoid
     check_layers_on<input<5, 5, 2>, conv2d<3, 3, {.padding = 1}>, batch_norm2d<>, relu, global_avg_pool2d, flatten, dense<4>,
                     batch_norm1d<>>(4);
+    check_layers_on<input<4, 4, 2>, residual<chain<conv2d<2, 3, {.padding = 1}>, batch_norm2d<>, relu, conv2d<2, 3, {.padding = 1}>>>,
+                    relu,
+                    residual<chain<conv2d<3, 3, {.stride = 2, .padding = 1, .bias = false}>, batch_norm2d<>>,
+                             chain<conv2d<3, 1, {.stride = 2, .bias = false}>, batch_norm2d<>>>,
+                    global_avg_pool2d, flatten, dense<2>>(3);
 }
 
 TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {

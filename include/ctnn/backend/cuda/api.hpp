@@ -68,6 +68,7 @@ void graph_destroy(void* graph) noexcept;
     void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed,                  \
                          std::uint64_t counter);                                                                      \
     void multiply(const T* a, const T* b, T* y, std::size_t n);                                                      \
+    void add(const T* a, const T* b, T* y, std::size_t n);                                                           \
     void fill(T* d, T value, std::size_t n);                                                                         \
     /* losses: the gradient into d_grad, the mean loss into the device scalar d_loss (no wait) */                    \
     void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,    \

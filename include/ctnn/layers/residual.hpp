@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file residual.hpp  residual<main, shortcut>: y = main(x) + shortcut(x), the block of ResNets, with
+/// each branch a `chain<specs...>` of layers (an empty chain is the identity shortcut).
+#include <array>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "../model/parameters.hpp"
+#include "../ops/conv.hpp"
+#include "concepts.hpp"
+
+namespace ctnn {
+
+/// A list of layer specs run one after the other inside a block: `chain<conv2d<64, 3, {.padding = 1}>,
+/// batch_norm2d<>, relu>`. `chain<>` is the identity.
+template <class... Specs>
+struct chain {};
+
+namespace detail {
+template <class In, class T, class P, class... Specs>
+struct bind_chain;  // model/sequential.hpp
+
+/// One branch of a block bound to its input: the bound layers, their per-sample activation and cache
+/// sizes, and parameter/state offsets inside the block.
+template <class In, class T, class P, class Chain>
+struct branch;
+template <class In, class T, class P, class... Specs>
+struct branch<In, T, P, chain<Specs...>> {
+    using layers = typename bind_chain<In, T, P, Specs...>::type;
+    static constexpr std::size_t depth = sizeof...(Specs);
+    template <std::size_t I>
+    using layer_type = std::tuple_element_t<I, layers>;
+    using output_shape = typename decltype([] {
+        if constexpr (depth == 0) return std::type_identity<In>{};
+        else return std::type_identity<typename layer_type<depth - 1>::output_shape>{};
+    }())::type;
+
+    template <class F>
+    static constexpr auto per_layer(F f) {
+        std::array<std::size_t, depth + 1> o{};
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            std::size_t acc = 0, k = 0;
+            ((o[k++] = acc, acc += f(std::type_identity<layer_type<I>>{})), ...);
+            o[depth] = acc;
+        }(std::make_index_sequence<depth>{});
+        return o;
+    }
+    static constexpr auto param_off = per_layer([](auto t) { return decltype(t)::type::parameter_count; });
+    static constexpr auto state_off = per_layer([](auto t) { return state_count_of<typename decltype(t)::type>(); });
+    // per sample: each layer's output, then each layer's cache
+    static constexpr auto act_off = per_layer([](auto t) { return decltype(t)::type::output_shape::size; });
+    static constexpr auto cache_off = per_layer([](auto t) { return decltype(t)::type::cache_size; });
+    static constexpr std::size_t parameter_count = param_off[depth], state_count = state_off[depth];
+    static constexpr std::size_t cache_size = act_off[depth] + cache_off[depth];
+    static constexpr std::size_t widest = [] {
+        std::size_t m = In::size;
+        for (std::size_t i = 0; i < depth; ++i) m = std::max(m, act_off[i + 1] - act_off[i]);
+        return m;
+    }();
+
+    layers m_layers{};
+
+    template <class F>
+    void each(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(m_layers), std::integral_constant<std::size_t, I>{}), ...); }(
+            std::make_index_sequence<depth>{});
+    }
+    template <class F>
+    void each(F&& f) const {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(m_layers), std::integral_constant<std::size_t, I>{}), ...); }(
+            std::make_index_sequence<depth>{});
+    }
+    void attach(T* p, T* g) noexcept {
+        each([&](auto& l, auto i) { l.attach(p + param_off[i], g + param_off[i]); });
+    }
+    void attach_state(T* s) noexcept {
+        each([&](auto& l, auto i) {
+            if constexpr (requires { l.attach_state(s); }) l.attach_state(s + state_off[i]);
+        });
+    }
+    void init(rng& g) {
+        each([&](auto& l, auto) { l.init(g); });
+    }
+    /// Output of layer i of the last forward, inside @p cache (batch-major regions).
+    static T* act(T* cache, std::size_t batch, std::size_t i) noexcept { return cache + batch * act_off[i]; }
+    static T* layer_cache(T* cache, std::size_t batch, std::size_t i) noexcept {
+        return cache + batch * (act_off[depth] + cache_off[i]);
+    }
+    /// Runs the branch; returns its output (x itself for the identity).
+    const T* forward(const T* x, std::size_t batch, T* cache, mode m) {
+        const T* cur = x;
+        each([&](auto& l, auto i) {
+            l.forward(cur, act(cache, batch, i), batch, layer_cache(cache, batch, i), m);
+            cur = act(cache, batch, i);
+        });
+        return cur;
+    }
+    /// Backward from dy (the branch output's gradient) to dx (may be null); g0, g1: scratch of
+    /// `widest · batch` values each.
+    void backward(const T* x, const T* dy, T* dx, std::size_t batch, T* cache, bool param_grads, T* g0, T* g1) {
+        const T* cur = dy;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+                auto& l = std::get<J>(m_layers);
+                const T* in = J == 0 ? x : act(cache, batch, J - 1);
+                T* d = J == 0 ? dx : (J % 2 ? g1 : g0);
+                l.backward(in, act(cache, batch, J), cur, d, batch, layer_cache(cache, batch, J), param_grads);
+                cur = d;
+            };
+            (one(std::integral_constant<std::size_t, depth - 1 - I>{}), ...);
+        }(std::make_index_sequence<depth>{});
+    }
+    /// Inference through scratch buffers s0/s1 (widest · batch each); returns the output pointer.
+    const T* predict(const T* x, std::size_t batch, T* s0, T* s1) const {
+        const T* cur = x;
+        each([&](const auto& l, auto i) {
+            T* out = i % 2 ? s1 : s0;
+            l.predict(cur, out, batch);
+            cur = out;
+        });
+        return cur;
+    }
+    void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
+                std::vector<parameter_entry>& out) const {
+        each([&](const auto& l, auto i) {
+            using L = std::remove_cvref_t<decltype(l)>;
+            const std::string p = prefix + std::to_string(i()) + ".";
+            if constexpr (requires { l.layout(p, param_base, state_base, states, out); })
+                l.layout(p, param_base + param_off[i], state_base + state_off[i], states, out);
+            else {
+                auto add = [&](const auto& descs, std::size_t off) {
+                    for (const auto& d : descs) {
+                        out.push_back({p + std::string(d.name), d, off});
+                        off += d.size();
+                    }
+                };
+                if (!states) add(L::parameters(), param_base + param_off[i]);
+                else if constexpr (requires { L::states(); }) add(L::states(), state_base + state_off[i]);
+            }
+        });
+    }
+};
+}  // namespace detail
+
+/// y = main(x) + shortcut(x). Parameters are named `<block>.main.<i>.<name>` and
+/// `<block>.shortcut.<i>.<name>`. Shapes are checked at compile time: both branches must produce the
+/// same shape (a projection shortcut — conv2d 1×1 with stride, batch_norm2d — makes them agree).
+template <class Main, class Shortcut = chain<>>
+struct residual {
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        using main_branch = detail::branch<In, T, P, Main>;
+        using short_branch = detail::branch<In, T, P, Shortcut>;
+        static_assert(std::is_same_v<typename main_branch::output_shape, typename short_branch::output_shape>,
+                      "ctnn::residual: the main branch and the shortcut produce different shapes; give the shortcut a "
+                      "projection (e.g. chain<conv2d<F, 1, {.stride = S, .bias = false}>, batch_norm2d<>>)");
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = typename main_branch::output_shape;
+        static constexpr std::string_view name = "residual";
+        static constexpr std::size_t parameter_count = main_branch::parameter_count + short_branch::parameter_count;
+        static constexpr std::size_t state_count = main_branch::state_count + short_branch::state_count;
+        static constexpr std::size_t cache_size = main_branch::cache_size + short_branch::cache_size;
+        static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
+
+        void attach(T* p, T* g) noexcept {
+            m_main.attach(p, g);
+            m_short.attach(p + main_branch::parameter_count, g + main_branch::parameter_count);
+        }
+        void attach_state(T* s) noexcept {
+            m_main.attach_state(s);
+            m_short.attach_state(s + main_branch::state_count);
+        }
+        void init(rng& g) {
+            m_main.init(g);
+            m_short.init(g);
+        }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode m) {
+            const T* a = m_main.forward(x, batch, cache, m);
+            const T* b = m_short.forward(x, batch, cache + batch * main_branch::cache_size, m);
+            ops::add<P>(a, b, y, batch * output_shape::size);
+        }
+        void predict(const T* x, T* y, std::size_t batch) const {
+            constexpr std::size_t w = std::max(main_branch::widest, short_branch::widest);
+            T* s = ops::detail::workspace<P, T, 10>(4 * w * batch);
+            const T* a = m_main.predict(x, batch, s, s + w * batch);
+            const T* b = m_short.predict(x, batch, s + 2 * w * batch, s + 3 * w * batch);
+            ops::add<P>(a, b, y, batch * output_shape::size);
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads) {
+            constexpr std::size_t w = std::max(main_branch::widest, short_branch::widest);
+            T* c = const_cast<T*>(cache);  // (the branches read their own activations from it)
+            T* s = ops::detail::workspace<P, T, 11>(3 * w * batch);
+            T* dx_short = dx ? s + 2 * w * batch : nullptr;
+            m_main.backward(x, dy, dx, batch, c, param_grads, s, s + w * batch);
+            if constexpr (short_branch::depth == 0) {
+                if (dx) ops::add<P>(dx, dy, dx, batch * In::size);
+            } else {
+                m_short.backward(x, dy, dx_short, batch, c + batch * main_branch::cache_size, param_grads, s, s + w * batch);
+                if (dx) ops::add<P>(dx, dx_short, dx, batch * In::size);
+            }
+        }
+        /// Names and offsets of the block's parameters or states for a model's state_dict.
+        void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
+                    std::vector<parameter_entry>& out) const {
+            m_main.layout(prefix + "main.", param_base, state_base, states, out);
+            m_short.layout(prefix + "shortcut.", param_base + main_branch::parameter_count,
+                           state_base + main_branch::state_count, states, out);
+        }
+
+    private:
+        main_branch m_main;
+        short_branch m_short;
+    };
+};
+
+}  // namespace ctnn
