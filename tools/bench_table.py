@@ -57,3 +57,8 @@ for b in load("bench_mlp"):
 
 print("\n## ctnn vs libtorch, same process, same data, same threads\n")
 print(open(os.path.join(out, "compare_mlp.md")).read())
+
+cnn = os.path.join(out, "compare_cnn.md")
+if os.path.exists(cnn):
+    print("\n## CNN and conv2d: ctnn vs libtorch, same process, same threads\n")
+    print(open(cnn).read())

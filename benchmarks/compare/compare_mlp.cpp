@@ -10,33 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "compare_common.hpp"
+
 using namespace ctnn;
 using mlp = sequential<input<784>, dense<256>, relu, dense<128>, relu, dense<10>>;
-using clock_type = std::chrono::steady_clock;
 
 namespace {
-struct row {
-    std::string what;
-    int threads;
-    double ctnn_value, torch_value;
-    const char* unit;
-    bool higher_is_better;
-    double ratio() const { return higher_is_better ? ctnn_value / torch_value : torch_value / ctnn_value; }
-};
-
-/// Median of @p reps timings (seconds) of @p f.
-template <class F>
-double median_seconds(int reps, F&& f) {
-    std::vector<double> t;
-    for (int r = 0; r < reps; ++r) {
-        const auto t0 = clock_type::now();
-        f();
-        t.push_back(std::chrono::duration<double>(clock_type::now() - t0).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
-
 torch::nn::Sequential torch_mlp() {
     return torch::nn::Sequential(torch::nn::Linear(784, 256), torch::nn::ReLU(), torch::nn::Linear(256, 128), torch::nn::ReLU(),
                                  torch::nn::Linear(128, 10));
@@ -122,24 +101,6 @@ int main(int argc, char** argv) {
             rows.push_back({"MLP inference, batch " + std::to_string(batch), threads, tc * 1e6, tt * 1e6, "µs", false});
         }
     }
-    std::printf("| benchmark | threads | ctnn | libtorch %s | ctnn advantage |\n|---|---|---|---|---|\n", TORCH_VERSION);
-    for (const auto& r : rows)
-        std::printf("| %s | %d | %.1f %s | %.1f %s | %.2fx |\n", r.what.c_str(), r.threads, r.ctnn_value, r.unit, r.torch_value, r.unit,
-                    r.ratio());
-    if (!json_path.empty()) {
-        std::string j = "{\n  \"libtorch\": \"" + std::string(TORCH_VERSION) + "\",\n  \"rows\": [";
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            const auto& r = rows[i];
-            char buf[512];
-            std::snprintf(buf, sizeof buf,
-                          "%s\n    {\"benchmark\": \"%s\", \"threads\": %d, \"ctnn\": %.6g, \"libtorch\": %.6g, \"unit\": \"%s\", "
-                          "\"ctnn_advantage\": %.4g}",
-                          i ? "," : "", r.what.c_str(), r.threads, r.ctnn_value, r.torch_value,
-                          r.higher_is_better ? "samples/s" : "us", r.ratio());
-            j += buf;
-        }
-        j += "\n  ]\n}\n";
-        io::write_file_atomic(json_path, j);
-    }
+    print_and_save(rows, json_path);
     return 0;
 }

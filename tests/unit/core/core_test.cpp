@@ -203,20 +203,36 @@ TEST_CASE("gemm: an output overlapping an operand is rejected; operands may shar
 }
 
 TEST_CASE("gemm: results are bit-identical for 1 to 4 threads", "[core][gemm][threads]") {
-    const std::size_t M = 64, N = 784, K = 256;
-    rng g{seed{9}};
-    std::vector<float> a(M * K), b(N * K);
-    for (auto& v : a) v = float(g.uniform(-1, 1));
-    for (auto& v : b) v = float(g.uniform(-1, 1));
-    std::vector<float> ref(M * N);
-    thread_pool one(1);
-    backend::cpu::gemm<float>(M, N, K, 1.0f, {a.data(), std::ptrdiff_t(K), 1}, {b.data(), 1, std::ptrdiff_t(K)}, 0.0f, ref.data(), N, one);
-    for (std::size_t t = 2; t <= 4; ++t) {
-        thread_pool pool(t);
-        for (int rep = 0; rep < 3; ++rep) {
-            std::vector<float> c(M * N, -1.0f);
-            backend::cpu::gemm<float>(M, N, K, 1.0f, {a.data(), std::ptrdiff_t(K), 1}, {b.data(), 1, std::ptrdiff_t(K)}, 0.0f, c.data(), N, pool);
-            REQUIRE(std::memcmp(c.data(), ref.data(), c.size() * sizeof(float)) == 0);
+    // column split (a dense layer's X·Wᵀ) and row split (a convolution: many pixels, few filters)
+    struct shape_case {
+        std::size_t M, N, K;
+    };
+    for (const auto sc : {shape_case{64, 784, 256}, shape_case{2001, 40, 150}}) {
+        const std::size_t M = sc.M, N = sc.N, K = sc.K;
+        rng g{seed{9}};
+        std::vector<float> a(M * K), b(N * K);
+        for (auto& v : a) v = float(g.uniform(-1, 1));
+        for (auto& v : b) v = float(g.uniform(-1, 1));
+        std::vector<float> ref(M * N), bias(N, 0.5f);
+        const epilogue<float> ep{bias.data(), activation_kind::relu, 0.0f};
+        thread_pool one(1);
+        backend::cpu::gemm<float>(M, N, K, 1.0f, {a.data(), std::ptrdiff_t(K), 1}, {b.data(), 1, std::ptrdiff_t(K)}, 0.0f, ref.data(), N,
+                                  one, ep);
+        for (std::size_t i = 0; i < M; i += 97)  // spot-check against the definition
+            for (std::size_t j = 0; j < N; ++j) {
+                double s = 0.5;
+                for (std::size_t k = 0; k < K; ++k) s += double(a[i * K + k]) * double(b[j * K + k]);
+                REQUIRE(ref[i * N + j] == Approx(std::max(s, 0.0)).margin(1e-3));
+            }
+        for (std::size_t t = 2; t <= 4; ++t) {
+            thread_pool pool(t);
+            for (int rep = 0; rep < 3; ++rep) {
+                std::vector<float> c(M * N, -1.0f);
+                backend::cpu::gemm<float>(M, N, K, 1.0f, {a.data(), std::ptrdiff_t(K), 1}, {b.data(), 1, std::ptrdiff_t(K)}, 0.0f, c.data(),
+                                          N, pool, ep);
+                INFO("M " << M << " threads " << t);
+                REQUIRE(std::memcmp(c.data(), ref.data(), c.size() * sizeof(float)) == 0);
+            }
         }
     }
 }

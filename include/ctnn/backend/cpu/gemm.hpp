@@ -560,11 +560,29 @@ void gemm(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, st
         else if (swapped_form) detail::gemm_block_swapped(M, j0, j1, K, alpha, A, B, beta, C, ldc, ep);
         else detail::gemm_block(M, j0, j1, K, alpha, A, B, beta, C, ldc, ep);
     };
+    if (work < (std::size_t(1) << 19) || pool.size() == 1) {
+        block(0, N);
+        return;
+    }
+    // Few column slivers for many rows (a convolution's [pixels, filters] output, im2col·Wᵀ): splitting
+    // columns would make every thread pack all of A, so split rows in whole micro-tile multiples instead.
+    // Each element is still computed by one thread in the same k order: results do not change.
+    constexpr std::size_t MR = detail::gemm_tiles<T>::MR;
+    const std::size_t slivers = (N + NR - 1) / NR;
+    if (!dot_form && !swapped_form && slivers < 2 * pool.size() && M >= 8 * MR * pool.size()) {
+        const std::size_t tiles = (M + MR - 1) / MR, rparts = pool.size();
+        pool.run(rparts, [&](std::size_t p) {
+            const std::size_t i0 = tiles * p / rparts * MR, i1 = std::min(M, tiles * (p + 1) / rparts * MR);
+            if (i0 >= i1) return;
+            const strided<T> Ap{A.data + std::ptrdiff_t(i0) * A.row_stride, A.row_stride, A.col_stride};
+            detail::gemm_block(i1 - i0, 0, N, K, alpha, Ap, B, beta, C + i0 * ldc, ldc, ep);
+        });
+        return;
+    }
     if (parts <= 1) {
         block(0, N);
         return;
     }
-    const std::size_t slivers = (N + NR - 1) / NR;
     pool.run(parts, [&](std::size_t p) {
         const std::size_t s0 = slivers * p / parts, s1 = slivers * (p + 1) / parts;
         const std::size_t j0 = s0 * NR, j1 = std::min(N, s1 * NR);
