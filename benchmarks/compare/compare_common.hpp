@@ -35,6 +35,18 @@ double median_seconds(int reps, F&& f) {
     return t[t.size() / 2];
 }
 
+/// n training steps of a ctnn model on consecutive batches of @p train (cross-entropy).
+template <class Model, class Opt>
+void ctnn_steps(Model& m, typename Model::context_type& ctx, Opt& opt, const ctnn::data::dataset<float>& train,
+                std::size_t batch, std::size_t n) {
+    const std::size_t ss = train.sample_size;
+    for (std::size_t s = 0; s < n; ++s) {
+        const ctnn::data::span_tensor<const float> x{train.x.data() + s * batch * ss, batch * ss};
+        const ctnn::data::span_tensor<const std::int32_t> y{train.labels.data() + s * batch, batch};
+        ctnn::train_step(m, ctx, opt, ctnn::loss::cross_entropy{}, x, y);
+    }
+}
+
 /// Prints the markdown table and, with a path, writes the rows as JSON (atomically).
 inline void print_and_save(const std::vector<row>& rows, const std::string& json_path) {
     std::printf("| benchmark | threads | ctnn | libtorch %s | ctnn advantage |\n|---|---|---|---|---|\n", TORCH_VERSION);

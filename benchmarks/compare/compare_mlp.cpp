@@ -47,13 +47,7 @@ int main(int argc, char** argv) {
             mlp m{seed{1}};
             optim::adam opt{m.parameters(), {.lr = 1e-3}};
             auto ctx = m.context(batch);
-            auto ctnn_epoch = [&] {
-                for (std::size_t s = 0; s < n; ++s) {
-                    const data::span_tensor<const float> x{train.x.data() + s * batch * 784, batch * 784};
-                    const data::span_tensor<const std::int32_t> y{train.labels.data() + s * batch, batch};
-                    train_step(m, ctx, opt, loss::cross_entropy{}, x, y);
-                }
-            };
+            auto ctnn_epoch = [&] { ctnn_steps(m, ctx, opt, train, batch, n); };
             // libtorch
             auto net = torch_mlp();
             torch::optim::Adam topt(net->parameters(), torch::optim::AdamOptions(1e-3));
