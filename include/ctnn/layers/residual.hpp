@@ -12,6 +12,7 @@
 #include "../model/parameters.hpp"
 #include "../ops/conv.hpp"
 #include "concepts.hpp"
+#include "named.hpp"
 
 namespace ctnn {
 
@@ -128,7 +129,7 @@ struct branch<In, T, P, chain<Specs...>> {
                 std::vector<parameter_entry>& out) const {
         each([&](const auto& l, auto i) {
             using L = std::remove_cvref_t<decltype(l)>;
-            const std::string p = prefix + std::to_string(i()) + ".";
+            const std::string p = entry_prefix<L>(prefix, i());
             if constexpr (requires { l.layout(p, param_base, state_base, states, out); })
                 l.layout(p, param_base + param_off[i], state_base + state_off[i], states, out);
             else {
@@ -146,10 +147,14 @@ struct branch<In, T, P, chain<Specs...>> {
 };
 }  // namespace detail
 
-/// y = main(x) + shortcut(x). Parameters are named `<block>.main.<i>.<name>` and
-/// `<block>.shortcut.<i>.<name>`. Shapes are checked at compile time: both branches must produce the
+/// How a residual block names its branches' entries: `<block>.main.<i>.` / `<block>.shortcut.<i>.`
+/// (positional), or, with `flat`, only by the layers' own `named<>` names (torchvision's BasicBlock:
+/// `layer1.0.conv1.weight`, `layer1.0.downsample.0.weight`).
+enum class branch_names { positional, flat };
+
+/// y = main(x) + shortcut(x). Shapes are checked at compile time: both branches must produce the
 /// same shape (a projection shortcut — conv2d 1×1 with stride, batch_norm2d — makes them agree).
-template <class Main, class Shortcut = chain<>>
+template <class Main, class Shortcut = chain<>, branch_names Names = branch_names::positional>
 struct residual {
     template <shape_type In, class T, class P = cpu>
     struct bind {
@@ -207,8 +212,9 @@ struct residual {
         /// Names and offsets of the block's parameters or states for a model's state_dict.
         void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
                     std::vector<parameter_entry>& out) const {
-            m_main.layout(prefix + "main.", param_base, state_base, states, out);
-            m_short.layout(prefix + "shortcut.", param_base + main_branch::parameter_count,
+            const bool flat = Names == branch_names::flat;
+            m_main.layout(flat ? prefix : prefix + "main.", param_base, state_base, states, out);
+            m_short.layout(flat ? prefix : prefix + "shortcut.", param_base + main_branch::parameter_count,
                            state_base + main_branch::state_count, states, out);
         }
 

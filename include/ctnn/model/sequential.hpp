@@ -19,6 +19,7 @@
 #include "../core/random.hpp"
 #include "../core/tensor.hpp"
 #include "../layers/concepts.hpp"
+#include "../layers/named.hpp"
 #include "../layers/reshape.hpp"
 #include "parameters.hpp"
 
@@ -540,7 +541,7 @@ private:
         auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
             using L = layer_type<J>;
             const auto& l = std::get<J>(m_layers);
-            const std::string prefix = std::to_string(J) + ".";
+            const std::string prefix = detail::entry_prefix<L>("", J);
             if constexpr (requires { l.layout(prefix, 0, 0, States, out); })  // blocks name their sub-layers
                 l.layout(prefix, parameter_offsets[J], state_offsets[J], States, out);
             else {
