@@ -66,6 +66,26 @@ struct dataset {
         const T m = T(mean), inv = T(1.0 / stddev);
         for (auto& v : x) v = (v - m) * inv;
     }
+    /// The samples whose label is in @p keep, relabelled by position in @p keep (keep = {1, 2, 3, 4, 5, 7,
+    /// 8, 9}: class 7 becomes 5), in their original order; at most @p per_class of each class (0: all).
+    dataset select_classes(const std::vector<std::int32_t>& keep, std::size_t per_class = 0) const {
+        ctnn::detail::check(!labels.empty(), "dataset::select_classes: the dataset has no labels");
+        std::vector<std::size_t> rows, taken(keep.size());
+        std::vector<std::int32_t> new_labels;
+        for (std::size_t i = 0; i < count; ++i)
+            for (std::size_t k = 0; k < keep.size(); ++k)
+                if (labels[i] == keep[k] && (per_class == 0 || taken[k] < per_class)) {
+                    ++taken[k];
+                    rows.push_back(i);
+                    new_labels.push_back(std::int32_t(k));
+                }
+        auto d = zeros(rows.size(), sample_size, keep.size());
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            std::memcpy(d.x.data() + r * sample_size, x.data() + rows[r] * sample_size, sample_size * sizeof(T));
+            d.labels[r] = new_labels[r];
+        }
+        return d;
+    }
     /// Rows [begin, end) as a new dataset (e.g. a validation split).
     dataset slice(std::size_t begin, std::size_t end) const {
         ctnn::detail::check(begin <= end && end <= count, "dataset::slice: range out of bounds");

@@ -78,12 +78,25 @@ void save_npz(const Model& model, const std::filesystem::path& path, bool compre
     io::write_npz(path, arrays, compress);
 }
 
+/// How load_npz matches an archive to a model.
+struct load_options {
+    /// true: every model entry must be in the archive and nothing else (dtype and shape equal), else
+    /// ctnn::error and the model is unchanged. false (transfer learning): entries present in both with
+    /// equal dtype and shape are loaded; the rest is reported, and the model keeps its own values there.
+    bool strict = true;
+};
+/// What a load_npz call did: names loaded, archive arrays skipped (unknown to the model or of another
+/// shape/dtype), and model entries the archive lacked (kept as they were).
+struct load_report {
+    std::vector<std::string> loaded, skipped, missing;
+};
+
 /// Loads parameters and persistent states saved by save_npz (or exported from PyTorch) into @p model.
-/// Every name, dtype and shape is checked before anything is copied: on the first mismatch (missing
-/// array, extra array, wrong dtype, wrong shape) ctnn::error names it and the model is unchanged. A
-/// CUDA model's values are assembled on the host and uploaded once.
+/// Strict (the default): every name, dtype and shape is checked before anything is copied; on the first
+/// mismatch (missing array, extra array, wrong dtype, wrong shape) ctnn::error names it and the model is
+/// unchanged. A CUDA model's values are assembled on the host and uploaded once.
 template <class Model>
-void load_npz(Model& model, const std::filesystem::path& path) {
+load_report load_npz(Model& model, const std::filesystem::path& path, load_options opt = {}) {
     using T = typename Model::value_type;
     const std::string f = path.string();
     auto arrays = io::read_npz(path);
@@ -92,25 +105,52 @@ void load_npz(Model& model, const std::filesystem::path& path) {
     for (const auto& e : model.state_layout())
         if (e.desc.persistent) persistent.push_back(e);
     const std::vector<parameter_entry>& states = persistent;
-    for (const auto* list : {&params, &states})
-        for (const auto& e : *list) {
-            auto it = arrays.find(e.name);
-            if (it == arrays.end()) detail::fail("load_npz: '" + f + "' lacks array '" + e.name + "'");
+    load_report report;
+    auto usable = [&](const parameter_entry& e) {
+        auto it = arrays.find(e.name);
+        if (it == arrays.end()) {
+            if (opt.strict) detail::fail("load_npz: '" + f + "' lacks array '" + e.name + "'");
+            report.missing.push_back(e.name);
+            return false;
+        }
+        if (opt.strict) {
             detail::check_entry<T>(f, e, it->second);
+            return true;
         }
-    if (arrays.size() != params.size() + states.size())
-        for (const auto& [name, a] : arrays) {
-            bool known = false;
-            for (const auto* list : {&params, &states})
-                for (const auto& e : *list) known = known || e.name == name;
-            if (!known) detail::fail("load_npz: '" + f + "' has unexpected array '" + name + "' (the model has no such parameter)");
+        try {
+            detail::check_entry<T>(f, e, it->second);
+            return true;
+        } catch (const ctnn::error&) {
+            report.skipped.push_back(e.name);
+            return false;
         }
-    std::vector<T> values(Model::parameter_count);
-    for (const auto& e : params) detail::from_npy(e, arrays[e.name], values.data());
+    };
+    std::vector<char> use_param, use_state;
+    for (const auto& e : params) use_param.push_back(usable(e));
+    for (const auto& e : states) use_state.push_back(usable(e));
+    for (const auto& [name, a] : arrays) {
+        bool known = false;
+        for (const auto* list : {&params, &states})
+            for (const auto& e : *list) known = known || e.name == name;
+        if (known) continue;
+        if (opt.strict) detail::fail("load_npz: '" + f + "' has unexpected array '" + name + "' (the model has no such parameter)");
+        report.skipped.push_back(name);
+    }
+    std::vector<T> values = model.host_parameters();
+    for (std::size_t i = 0; i < params.size(); ++i)
+        if (use_param[i]) {
+            detail::from_npy(params[i], arrays[params[i].name], values.data());
+            report.loaded.push_back(params[i].name);
+        }
     std::vector<T> state_values = model.host_states();  // non-persistent states keep their values
-    for (const auto& e : states) detail::from_npy(e, arrays[e.name], state_values.data());
+    for (std::size_t i = 0; i < states.size(); ++i)
+        if (use_state[i]) {
+            detail::from_npy(states[i], arrays[states[i].name], state_values.data());
+            report.loaded.push_back(states[i].name);
+        }
     model.set_parameters(values);
     model.set_states(state_values);
+    return report;
 }
 
 }  // namespace ctnn

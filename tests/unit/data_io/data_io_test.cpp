@@ -414,3 +414,18 @@ TEST_CASE("augment: random crop shifts with zero fill, flips mirror, normalisati
     REQUIRE(v == std::vector<float>{0, 0, 1, 4});
     REQUIRE_THROWS_AS(data::normalize_channels<>({1, 2}, {1}), ctnn::error);
 }
+
+TEST_CASE("dataset: select_classes relabels in the given order and caps each class", "[data][dataset]") {
+    auto d = data::dataset<float>::zeros(6, 1, 10);
+    const std::int32_t labels[] = {0, 6, 3, 6, 0, 0};
+    for (std::size_t i = 0; i < 6; ++i) {
+        d.labels[i] = labels[i];
+        d.x[i] = float(i);
+    }
+    const auto pair = d.select_classes({0, 6}, 2);
+    REQUIRE(pair.count == 4);
+    REQUIRE(pair.classes == 2);
+    REQUIRE(pair.labels == std::vector<std::int32_t>{0, 1, 1, 0});
+    REQUIRE(pair.x[3] == 4.0f);
+    REQUIRE(d.select_classes({3}).count == 1);
+}

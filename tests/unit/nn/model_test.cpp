@@ -287,3 +287,23 @@ TEST_CASE("training is bit-identical for 1, 2 and 3 threads (GEMM and optimizer 
     REQUIRE(train(2) == one);
     REQUIRE(train(3) == one);
 }
+
+TEST_CASE("load_npz non-strict: transfer the matching entries, report the head that does not fit", "[model][io][transfer]") {
+    using backbone8 = sequential<input<6>, named<"body", dense<5>>, relu, named<"head", dense<8>>>;
+    using backbone2 = sequential<input<6>, named<"body", dense<5>>, relu, named<"head", dense<2>>>;
+    backbone8 pre{seed{1}};
+    const auto path = temp_path("transfer.npz");
+    save_npz(pre, path);
+    backbone2 m{seed{2}};
+    const auto before = m.host_parameters();
+    REQUIRE_THROWS_WITH(load_npz(m, path), Catch::Contains("'head.weight' has shape [8, 5], expected [2, 5]"));
+    REQUIRE(m.host_parameters() == before);  // a failed strict load changes nothing
+    const auto r = load_npz(m, path, {.strict = false});
+    REQUIRE(r.loaded == std::vector<std::string>{"body.weight", "body.bias"});
+    REQUIRE(r.skipped == std::vector<std::string>{"head.weight", "head.bias"});
+    REQUIRE(r.missing.empty());
+    const auto after = m.host_parameters(), source = pre.host_parameters();
+    for (std::size_t i = 0; i < 35; ++i) REQUIRE(after[i] == source[i]);          // body transferred
+    for (std::size_t i = 35; i < after.size(); ++i) REQUIRE(after[i] == before[i]);  // head kept
+    fs::remove(path);
+}
