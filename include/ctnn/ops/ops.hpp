@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 #include <xtensor/xnoalias.hpp>
 
 #include "../backend/conv_rules.hpp"
@@ -293,16 +294,97 @@ void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t 
     else detail::pool_backward_cpu<false>(dy, static_cast<const T*>(nullptr), dx, g, batch);
 }
 
-/// Runs a batch-norm rule (norm_rules.hpp) over its channels.
+namespace detail {
+/// CPU batch norm, rows outer and channels inner (contiguous), each pass one sweep over the data: the
+/// same sums as the per-channel rules of norm_rules.hpp (each channel's rows added in order), without
+/// reading the tensor once per channel. Single-threaded, so results do not depend on the thread count.
+template <class T>
+void bn_train_cpu(const norm::batch_norm_train<T>& o) {
+    const std::size_t C = o.C, R = o.rows;
+    std::vector<T> s(C, T(0)), q(C, T(0)), g(C), b(C);
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t c = 0; c < C; ++c) s[c] += o.x[r * C + c];
+    for (std::size_t c = 0; c < C; ++c) s[c] /= T(R);  // mean
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t c = 0; c < C; ++c) {
+            const T d = o.x[r * C + c] - s[c];
+            q[c] += d * d;
+        }
+    *o.batches_tracked += T(1);
+    for (std::size_t c = 0; c < C; ++c) {
+        const T var = q[c] / T(R), invstd = T(1) / std::sqrt(var + o.eps);
+        g[c] = (o.gamma ? o.gamma[c] : T(1)) * invstd;
+        b[c] = (o.beta ? o.beta[c] : T(0)) - s[c] * g[c];
+        o.running_mean[c] = (T(1) - o.momentum) * o.running_mean[c] + o.momentum * s[c];
+        o.running_var[c] = (T(1) - o.momentum) * o.running_var[c] + o.momentum * (R > 1 ? q[c] / T(R - 1) : var);
+        o.batch_mean[c] = s[c];
+        o.batch_invstd[c] = invstd;
+    }
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t c = 0; c < C; ++c) o.y[r * C + c] = o.x[r * C + c] * g[c] + b[c];
+}
+template <class T>
+void bn_eval_cpu(const norm::batch_norm_eval<T>& o) {
+    const std::size_t C = o.C;
+    std::vector<T> g(C), b(C);
+    for (std::size_t c = 0; c < C; ++c) {
+        g[c] = (o.gamma ? o.gamma[c] : T(1)) / std::sqrt(o.running_var[c] + o.eps);
+        b[c] = (o.beta ? o.beta[c] : T(0)) - o.running_mean[c] * g[c];
+    }
+    for (std::size_t r = 0; r < o.rows; ++r)
+        for (std::size_t c = 0; c < C; ++c) o.y[r * C + c] = o.x[r * C + c] * g[c] + b[c];
+}
+/// Backward of either mode: `mean`, `invstd` per channel (batch or running statistics), `batch_stats`
+/// selects whether the mean/variance depend on x (training) or not (evaluation).
+template <class T>
+void bn_backward_cpu(const T* x, const T* dy, const T* gamma, const T* mean, const T* invstd, T* dgamma, T* dbeta, T* dx,
+                     std::size_t R, std::size_t C, bool batch_stats) {
+    std::vector<T> sdy(C, T(0)), sdyx(C, T(0));
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t c = 0; c < C; ++c) {
+            const T d = dy[r * C + c];
+            sdy[c] += d;
+            sdyx[c] += d * (x[r * C + c] - mean[c]) * invstd[c];
+        }
+    if (dgamma)
+        for (std::size_t c = 0; c < C; ++c) {
+            dgamma[c] += sdyx[c];
+            dbeta[c] += sdy[c];
+        }
+    if (!dx) return;
+    std::vector<T> k(C);
+    for (std::size_t c = 0; c < C; ++c) k[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
+    const T n = T(R);
+    for (std::size_t r = 0; r < R; ++r)
+        for (std::size_t c = 0; c < C; ++c) {
+            const T d = dy[r * C + c];
+            dx[r * C + c] = batch_stats ? k[c] * (d - sdy[c] / n - (x[r * C + c] - mean[c]) * invstd[c] * sdyx[c] / n) : k[c] * d;
+        }
+}
+}  // namespace detail
+
+/// Runs a batch-norm rule (norm_rules.hpp): per-channel functors on the GPU, channel-vectorised sweeps
+/// on the CPU.
 template <class P, class Op>
 void batch_norm(const Op& op) {
+    using T = std::remove_cvref_t<decltype(*op.x)>;
     if constexpr (detail::is_cuda<P>) {
         if constexpr (requires { op.momentum; }) cuda_api::batch_norm_train(op);
         else if constexpr (requires { op.batch_invstd; }) cuda_api::batch_norm_train_backward(op);
         else if constexpr (requires { op.dgamma; }) cuda_api::batch_norm_eval_backward(op);
         else cuda_api::batch_norm_eval(op);
+    } else if constexpr (requires { op.momentum; })
+        detail::bn_train_cpu(op);
+    else if constexpr (requires { op.batch_invstd; })
+        detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.batch_mean, op.batch_invstd, op.dgamma, op.dbeta, op.dx, op.rows, op.C,
+                                   true);
+    else if constexpr (requires { op.dgamma; }) {
+        std::vector<T> invstd(op.C);
+        for (std::size_t c = 0; c < op.C; ++c) invstd[c] = T(1) / std::sqrt(op.running_var[c] + op.eps);
+        detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.running_mean, invstd.data(), op.dgamma, op.dbeta, op.dx, op.rows, op.C,
+                                   false);
     } else
-        detail::cpu_for_each(op.C, op, op.rows);
+        detail::bn_eval_cpu(op);
 }
 
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.
