@@ -5,8 +5,10 @@
 /// library's state_dict names exactly (torchvision's ResNet: `layer1.0.conv1.weight`).
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
+#include "../backend/policy.hpp"
 #include "concepts.hpp"
 
 namespace ctnn {
