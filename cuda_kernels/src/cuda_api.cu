@@ -185,24 +185,6 @@ void event_destroy(void* event) noexcept {
     if (event) cudaEventDestroy(static_cast<cudaEvent_t>(event));
 }
 
-void* graph_capture_begin() {
-    check(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
-    return stream();
-}
-void* graph_capture_end(void*) {
-    cudaGraph_t g = nullptr;
-    check(cudaStreamEndCapture(stream(), &g), "cudaStreamEndCapture");
-    cudaGraphExec_t exec = nullptr;
-    const cudaError_t e = cudaGraphInstantiate(&exec, g, 0);
-    cudaGraphDestroy(g);
-    check(e, "cudaGraphInstantiate");
-    return exec;
-}
-void graph_launch(void* graph) { check(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), stream()), "cudaGraphLaunch"); }
-void graph_destroy(void* graph) noexcept {
-    if (graph) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
-}
-
 }  // namespace ctnn::cuda_api
 
 #include <ctnn/kernels/api_impl.hpp>  // every kernel entry point, on the primitives above

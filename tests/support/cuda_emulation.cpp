@@ -53,10 +53,6 @@ void* event_create() { return &event_token; }
 void event_record(void*) {}
 void event_wait(void*) {}
 void event_destroy(void*) noexcept {}
-void* graph_capture_begin() { ctnn::detail::fail("cuda emulation: CUDA graphs need a GPU"); }
-void* graph_capture_end(void*) { ctnn::detail::fail("cuda emulation: CUDA graphs need a GPU"); }
-void graph_launch(void*) { ctnn::detail::fail("cuda emulation: CUDA graphs need a GPU"); }
-void graph_destroy(void*) noexcept {}
 
 namespace impl {
 template <class F>

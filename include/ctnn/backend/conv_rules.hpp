@@ -24,6 +24,19 @@ struct geometry {
         const long o = t / long(s);
         return o < long(out) ? o : -1;
     }
+    /// f(ky, kx, oy, ox) for every tap (ky, kx) and output position (oy, ox) that reads input (y, x): the
+    /// loop every gather-form backward shares.
+    template <class F>
+    CTNN_HD void for_each_reader(std::size_t y, std::size_t x, F&& f) const {
+        for (std::size_t ky = 0; ky < KH; ++ky) {
+            const long oy = source(long(y), ky, sh, ph, dh, OH);
+            if (oy < 0) continue;
+            for (std::size_t kx = 0; kx < KW; ++kx) {
+                const long ox = source(long(x), kx, sw, pw, dw, OW);
+                if (ox >= 0) f(ky, kx, std::size_t(oy), std::size_t(ox));
+            }
+        }
+    }
 };
 
 /// im2col: cols [N·OH·OW, C·KH·KW] with column c·KH·KW + ky·KW + kx (PyTorch's weight order [F, C/g,
@@ -54,16 +67,9 @@ struct col2im {
         const std::size_t c = idx % g.C, xx = idx / g.C % g.W, y = idx / (g.C * g.W) % g.H, n = idx / (g.C * g.W * g.H);
         const std::size_t ncols = g.C * g.KH * g.KW;
         T s = 0;
-        for (std::size_t ky = 0; ky < g.KH; ++ky) {
-            const long oy = geometry::source(long(y), ky, g.sh, g.ph, g.dh, g.OH);
-            if (oy < 0) continue;
-            for (std::size_t kx = 0; kx < g.KW; ++kx) {
-                const long ox = geometry::source(long(xx), kx, g.sw, g.pw, g.dw, g.OW);
-                if (ox < 0) continue;
-                const std::size_t r = (n * g.OH + std::size_t(oy)) * g.OW + std::size_t(ox);
-                s += dcols[r * ncols + (c * g.KH + ky) * g.KW + kx];
-            }
-        }
+        g.for_each_reader(y, xx, [&](std::size_t ky, std::size_t kx, std::size_t oy, std::size_t ox) {
+            s += dcols[((n * g.OH + oy) * g.OW + ox) * ncols + (c * g.KH + ky) * g.KW + kx];
+        });
         dx[idx] = s;
     }
 };
@@ -112,16 +118,10 @@ struct max_pool_backward {
         const std::size_t c = idx % g.C, xx = idx / g.C % g.W, y = idx / (g.C * g.W) % g.H, n = idx / (g.C * g.W * g.H);
         const std::size_t self = (y * g.W + xx) * g.C + c;
         T s = 0;
-        for (std::size_t ky = 0; ky < g.KH; ++ky) {
-            const long oy = geometry::source(long(y), ky, g.sh, g.ph, g.dh, g.OH);
-            if (oy < 0) continue;
-            for (std::size_t kx = 0; kx < g.KW; ++kx) {
-                const long ox = geometry::source(long(xx), kx, g.sw, g.pw, g.dw, g.OW);
-                if (ox < 0) continue;
-                const std::size_t o = ((n * g.OH + std::size_t(oy)) * g.OW + std::size_t(ox)) * g.C + c;
-                if (std::size_t(arg[o]) == self) s += dy[o];
-            }
-        }
+        g.for_each_reader(y, xx, [&](std::size_t, std::size_t, std::size_t oy, std::size_t ox) {
+            const std::size_t o = ((n * g.OH + oy) * g.OW + ox) * g.C + c;
+            if (std::size_t(arg[o]) == self) s += dy[o];
+        });
         dx[idx] = s;
     }
 };
@@ -157,14 +157,9 @@ struct avg_pool_backward {
     CTNN_HD void operator()(std::size_t idx) const {
         const std::size_t c = idx % g.C, xx = idx / g.C % g.W, y = idx / (g.C * g.W) % g.H, n = idx / (g.C * g.W * g.H);
         T s = 0;
-        for (std::size_t ky = 0; ky < g.KH; ++ky) {
-            const long oy = geometry::source(long(y), ky, g.sh, g.ph, g.dh, g.OH);
-            if (oy < 0) continue;
-            for (std::size_t kx = 0; kx < g.KW; ++kx) {
-                const long ox = geometry::source(long(xx), kx, g.sw, g.pw, g.dw, g.OW);
-                if (ox >= 0) s += dy[((n * g.OH + std::size_t(oy)) * g.OW + std::size_t(ox)) * g.C + c];
-            }
-        }
+        g.for_each_reader(y, xx, [&](std::size_t, std::size_t, std::size_t oy, std::size_t ox) {
+            s += dy[((n * g.OH + oy) * g.OW + ox) * g.C + c];
+        });
         dx[idx] = s / T(g.KH * g.KW);
     }
 };

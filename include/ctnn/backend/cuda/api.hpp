@@ -47,13 +47,6 @@ void event_record(void* event);
 void event_wait(void* event);
 void event_destroy(void* event) noexcept;
 
-/// Begins/ends capturing ctnn's stream into a CUDA graph; `graph_launch` replays the captured work.
-/// One graph per handle; `graph_destroy` frees it.
-void* graph_capture_begin();
-void* graph_capture_end(void* token);
-void graph_launch(void* graph);
-void graph_destroy(void* graph) noexcept;
-
 #define CTNN_CUDA_API_FOR(T)                                                                                          \
     /* row-major C = ep(alpha·op(A)·op(B) + beta·C) through cuBLAS, then the epilogue kernel */                        \
     void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a,           \
