@@ -164,4 +164,50 @@ struct avg_pool_backward {
     }
 };
 
+/// Zero padding of H×W×C samples by (ph, pw) on each side (output OH = H + 2ph, OW = W + 2pw). Forward:
+/// index over the output; backward (a gather, overwrites dx): index over the input.
+template <class T>
+struct zero_pad {
+    const T* in;
+    T* out;
+    geometry g;
+    bool backward;
+    CTNN_HD void operator()(std::size_t idx) const {
+        const std::size_t c = idx % g.C;
+        if (!backward) {
+            const std::size_t ox = idx / g.C % g.OW, oy = idx / (g.C * g.OW) % g.OH, n = idx / (g.C * g.OW * g.OH);
+            const long y = long(oy) - long(g.ph), x = long(ox) - long(g.pw);
+            out[idx] = (y < 0 || y >= long(g.H) || x < 0 || x >= long(g.W))
+                           ? T(0)
+                           : in[((n * g.H + std::size_t(y)) * g.W + std::size_t(x)) * g.C + c];
+        } else {
+            const std::size_t x = idx / g.C % g.W, y = idx / (g.C * g.W) % g.H, n = idx / (g.C * g.W * g.H);
+            out[idx] = in[((n * g.OH + y + g.ph) * g.OW + x + g.pw) * g.C + c];
+        }
+    }
+};
+
+/// Nearest-neighbour upsampling by (sh, sw) (nn.Upsample(mode='nearest')): y[oy, ox] = x[oy / sh,
+/// ox / sw]; backward gathers the sh·sw gradients of each input element.
+template <class T>
+struct upsample_nearest {
+    const T* in;
+    T* out;
+    geometry g;
+    bool backward;
+    CTNN_HD void operator()(std::size_t idx) const {
+        const std::size_t c = idx % g.C;
+        if (!backward) {
+            const std::size_t ox = idx / g.C % g.OW, oy = idx / (g.C * g.OW) % g.OH, n = idx / (g.C * g.OW * g.OH);
+            out[idx] = in[((n * g.H + oy / g.sh) * g.W + ox / g.sw) * g.C + c];
+        } else {
+            const std::size_t x = idx / g.C % g.W, y = idx / (g.C * g.W) % g.H, n = idx / (g.C * g.W * g.H);
+            T s = 0;
+            for (std::size_t a = 0; a < g.sh; ++a)
+                for (std::size_t b = 0; b < g.sw; ++b) s += in[((n * g.OH + y * g.sh + a) * g.OW + x * g.sw + b) * g.C + c];
+            out[idx] = s;
+        }
+    }
+};
+
 }  // namespace ctnn::conv

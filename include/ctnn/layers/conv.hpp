@@ -169,6 +169,56 @@ using max_pool2d = detail::pool2d<true, Kernel, O, detail::max_pool_name>;
 template <hw Kernel, pool_options O = pool_options{}>
 using avg_pool2d = detail::pool2d<false, Kernel, O, detail::avg_pool_name>;
 
+namespace detail {
+/// Dimension i of a per-sample shape, 1 past its rank (so a misuse reaches the rank static_assert).
+template <shape_type S>
+constexpr std::size_t dim(std::size_t i) {
+    return i < S::rank ? S::dims[i] : 1;
+}
+/// The NHWC shape<H·MulH + AddH, W·MulW + AddW, C> of a padded or upsampled shape<H, W, C>.
+template <shape_type S, std::size_t MulH, std::size_t AddH, std::size_t MulW, std::size_t AddW>
+using resampled_t = shape<dim<S>(0) * MulH + AddH, dim<S>(1) * MulW + AddW, dim<S>(2)>;
+
+/// A parameter-free NHWC resampling layer: Rule is conv::zero_pad or conv::upsample_nearest.
+template <template <class> class Rule, shape_type In, shape_type Out, class T, class P, const char* Name>
+struct resample_layer : parameter_free {
+    static_assert(In::rank == 3, "ctnn::zero_pad2d / upsample2d: the input must be NHWC samples shape<H, W, C>");
+    using value_type = T;
+    using input_shape = In;
+    using output_shape = Out;
+    static constexpr std::string_view name = Name;
+    static constexpr std::size_t cache_size = 0;
+    static constexpr std::size_t H = dim<In>(0), W = dim<In>(1), C = dim<In>(2), OH = dim<Out>(0), OW = dim<Out>(1);
+    static constexpr conv::geometry g{H, W, C, OH, OW, 1, 1, OH / H, OW / W, (OH - H) / 2, (OW - W) / 2, 1, 1};
+    void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
+    void predict(const T* x, T* y, std::size_t batch) const { ops::resample<P>(Rule<T>{x, y, g, false}, batch * Out::size); }
+    void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool) const {
+        if (dx) ops::resample<P>(Rule<T>{dy, dx, g, true}, batch * In::size);
+    }
+};
+inline constexpr char zero_pad_name[] = "zero_pad2d";
+inline constexpr char upsample_name[] = "upsample2d";
+}  // namespace detail
+
+/// Zero padding of Pad.h rows above and below and Pad.w columns left and right (nn.ZeroPad2d with
+/// symmetric padding): shape<H, W, C> → shape<H + 2·Pad.h, W + 2·Pad.w, C>.
+template <hw Pad>
+struct zero_pad2d {
+    template <shape_type In, class T, class P = cpu>
+    using bind = detail::resample_layer<conv::zero_pad, In, detail::resampled_t<In, 1, 2 * Pad.h, 1, 2 * Pad.w>, T, P,
+                                        detail::zero_pad_name>;
+};
+
+/// Nearest-neighbour upsampling by Scale (nn.Upsample(scale_factor, mode='nearest')):
+/// shape<H, W, C> → shape<H·Scale.h, W·Scale.w, C>.
+template <hw Scale>
+struct upsample2d {
+    static_assert(Scale.h > 0 && Scale.w > 0, "ctnn::upsample2d: the scale must be positive");
+    template <shape_type In, class T, class P = cpu>
+    using bind = detail::resample_layer<conv::upsample_nearest, In, detail::resampled_t<In, Scale.h, 0, Scale.w, 0>, T, P,
+                                        detail::upsample_name>;
+};
+
 /// Mean over H and W per channel (nn.AdaptiveAvgPool2d(1)): shape<H, W, C> → shape<1, 1, C>.
 struct global_avg_pool2d {
     template <shape_type In, class T, class P = cpu>

@@ -387,6 +387,16 @@ void batch_norm(const Op& op) {
         detail::bn_eval_cpu(op);
 }
 
+/// Runs a resampling rule (conv::zero_pad, conv::upsample_nearest) over @p n elements.
+template <class P, class Op>
+void resample(const Op& op, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) {
+        if constexpr (requires { cuda_api::zero_pad(op, n); }) cuda_api::zero_pad(op, n);
+        else cuda_api::upsample_nearest(op, n);
+    } else
+        detail::cpu_for_each(n, op);
+}
+
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.
 template <class P, class T>
 void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed, std::uint64_t counter) {

@@ -214,3 +214,22 @@ TEST_CASE("residual: basic and projection blocks pass the gradient check; names 
     const auto p = model.predict(x);
     for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(p.data()[i] == Approx(y.data()[i]).epsilon(1e-12));
 }
+
+TEST_CASE("zero_pad2d and upsample2d: values by hand, gradient checks", "[conv][resample][gradcheck]") {
+    dmodel<input<2, 2, 1>, zero_pad2d<{1, 2}>> pad;
+    static_assert(std::is_same_v<decltype(pad)::output_shape, shape<4, 6, 1>>);
+    const auto p = pad.predict(std::vector<double>{1, 2, 3, 4});
+    REQUIRE(p(0, 0, 0, 0) == 0);
+    REQUIRE(p(0, 1, 2, 0) == 1);
+    REQUIRE(p(0, 2, 3, 0) == 4);
+    REQUIRE(p(0, 3, 5, 0) == 0);
+    dmodel<input<2, 2, 1>, upsample2d<{2, 3}>> up;
+    static_assert(std::is_same_v<decltype(up)::output_shape, shape<4, 6, 1>>);
+    const auto u = up.predict(std::vector<double>{1, 2, 3, 4});
+    REQUIRE(u(0, 0, 0, 0) == 1);
+    REQUIRE(u(0, 1, 2, 0) == 1);
+    REQUIRE(u(0, 1, 3, 0) == 2);
+    REQUIRE(u(0, 3, 5, 0) == 4);
+    test::check_model_gradients(dmodel<input<3, 4, 2>, zero_pad2d<{2, 1}>, conv2d<2, 3>>{seed{1}}, 2);
+    test::check_model_gradients(dmodel<input<3, 2, 2>, upsample2d<2>, conv2d<2, 3, {.padding = 1}>>{seed{2}}, 2);
+}

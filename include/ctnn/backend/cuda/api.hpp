@@ -84,6 +84,9 @@ void event_destroy(void* event) noexcept;
     void max_pool_backward(const T* dy, const T* arg, T* dx, const conv::geometry& g, std::size_t batch);            \
     void avg_pool_forward(const T* x, T* y, const conv::geometry& g, std::size_t batch);                             \
     void avg_pool_backward(const T* dy, T* dx, const conv::geometry& g, std::size_t batch);                          \
+    /* zero padding / nearest upsampling over n output (forward) or input (backward) elements */                      \
+    void zero_pad(const conv::zero_pad<T>& op, std::size_t n);                                                       \
+    void upsample_nearest(const conv::upsample_nearest<T>& op, std::size_t n);                                       \
     /* batch normalisation per channel of [rows, C] (norm_rules.hpp) */                                              \
     void batch_norm_train(const norm::batch_norm_train<T>& op);                                                      \
     void batch_norm_eval(const norm::batch_norm_eval<T>& op);                                                        \
