@@ -121,6 +121,7 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
     void batch_norm_eval_backward(const norm::batch_norm_eval_backward<T>& op) { impl::for_each(op.C, op); }           \
     void zero_pad(const conv::zero_pad<T>& op, std::size_t n) { impl::for_each(n, op); }                               \
     void upsample_nearest(const conv::upsample_nearest<T>& op, std::size_t n) { impl::for_each(n, op); }               \
+    void concat_channels(const conv::concat_channels<T>& op, std::size_t n) { impl::for_each(n, op); }                 \
     void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold, const std::int32_t* d_labels,   \
                               std::int32_t* d_out) {                                                                    \
         impl::for_each(rows, kernels::predicted_class_rows<T>{x, n, threshold, d_labels, d_out});                       \

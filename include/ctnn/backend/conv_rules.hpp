@@ -210,4 +210,21 @@ struct upsample_nearest {
     }
 };
 
+/// Channel concatenation of [rows, ca] and [rows, cb] into [rows, ca + cb] (index over the result), or,
+/// with `split`, the reverse (the gradient of the concatenation).
+template <class T>
+struct concat_channels {
+    T* a;
+    T* b;
+    T* y;
+    std::size_t ca, cb;
+    bool split;
+    CTNN_HD void operator()(std::size_t idx) const {
+        const std::size_t w = ca + cb, r = idx / w, c = idx % w;
+        T& part = c < ca ? a[r * ca + c] : b[r * cb + (c - ca)];
+        if (split) part = y[idx];
+        else y[idx] = part;
+    }
+};
+
 }  // namespace ctnn::conv

@@ -224,4 +224,87 @@ struct residual {
     };
 };
 
+/// y = [a(x), b(x)] along the last (channel) dimension: two branches of layer chains on the same input
+/// whose outputs agree in every dimension but the last (Inception/DenseNet-style merges; `chain<>` is
+/// the input itself). Entries are named `<block>.a.<i>.` and `<block>.b.<i>.`.
+template <class A, class B>
+struct concat {
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        using a_branch = detail::branch<In, T, P, A>;
+        using b_branch = detail::branch<In, T, P, B>;
+        using a_shape = typename a_branch::output_shape;
+        using b_shape = typename b_branch::output_shape;
+        static constexpr std::size_t ca = last_dim_v<a_shape>, cb = last_dim_v<b_shape>;
+        static_assert(a_shape::size / ca == b_shape::size / cb && a_shape::rank == b_shape::rank,
+                      "ctnn::concat: the branches' outputs must agree in every dimension but the last (channels)");
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = with_last_t<a_shape, ca + cb>;
+        static constexpr std::size_t rows = a_shape::size / ca;  // per sample
+        static constexpr std::string_view name = "concat";
+        static constexpr std::size_t parameter_count = a_branch::parameter_count + b_branch::parameter_count;
+        static constexpr std::size_t state_count = a_branch::state_count + b_branch::state_count;
+        static constexpr std::size_t cache_size = a_branch::cache_size + b_branch::cache_size;
+        static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
+
+        void attach(T* p, T* g) noexcept {
+            m_a.attach(p, g);
+            m_b.attach(p + a_branch::parameter_count, g + a_branch::parameter_count);
+        }
+        void attach_state(T* s) noexcept {
+            m_a.attach_state(s);
+            m_b.attach_state(s + a_branch::state_count);
+        }
+        void init(rng& g) {
+            m_a.init(g);
+            m_b.init(g);
+        }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode m) {
+            const T* a = m_a.forward(x, batch, cache, m);
+            const T* b = m_b.forward(x, batch, cache + batch * a_branch::cache_size, m);
+            join(a, b, y, batch);
+        }
+        void predict(const T* x, T* y, std::size_t batch) const {
+            constexpr std::size_t w = std::max(a_branch::widest, b_branch::widest);
+            T* s = ops::detail::workspace<P, T, 12>(4 * w * batch);
+            join(m_a.predict(x, batch, s, s + w * batch), m_b.predict(x, batch, s + 2 * w * batch, s + 3 * w * batch), y, batch);
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads) {
+            constexpr std::size_t w = std::max(a_branch::widest, b_branch::widest);
+            T* c = const_cast<T*>(cache);
+            T* s = ops::detail::workspace<P, T, 13>((4 * w + a_shape::size + b_shape::size) * batch);
+            T* da = s + 4 * w * batch;
+            T* db = da + a_shape::size * batch;
+            ops::resample<P>(conv::concat_channels<T>{da, db, const_cast<T*>(dy), ca, cb, true}, batch * output_shape::size);
+            T* dx_b = dx ? s + 2 * w * batch : nullptr;
+            branch_backward(m_a, x, da, dx, batch, c, param_grads, s);
+            branch_backward(m_b, x, db, dx_b, batch, c + batch * a_branch::cache_size, param_grads, s);
+            if (dx) ops::add<P>(dx, dx_b, dx, batch * In::size);
+        }
+        void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
+                    std::vector<parameter_entry>& out) const {
+            m_a.layout(prefix + "a.", param_base, state_base, states, out);
+            m_b.layout(prefix + "b.", param_base + a_branch::parameter_count, state_base + a_branch::state_count, states, out);
+        }
+
+    private:
+        static void join(const T* a, const T* b, T* y, std::size_t batch) {
+            ops::resample<P>(conv::concat_channels<T>{const_cast<T*>(a), const_cast<T*>(b), y, ca, cb, false},
+                             batch * output_shape::size);
+        }
+        /// A branch's backward; the identity branch passes its gradient through.
+        template <class Branch>
+        static void branch_backward(Branch& br, const T* x, const T* d, T* dx, std::size_t batch, T* cache, bool param_grads, T* s) {
+            constexpr std::size_t w = std::max(a_branch::widest, b_branch::widest);
+            if constexpr (Branch::depth == 0) {
+                if (dx) ops::copy<P>(dx, d, batch * In::size);
+            } else
+                br.backward(x, d, dx, batch, cache, param_grads, s, s + w * batch);
+        }
+        a_branch m_a;
+        b_branch m_b;
+    };
+};
+
 }  // namespace ctnn

@@ -387,11 +387,12 @@ void batch_norm(const Op& op) {
         detail::bn_eval_cpu(op);
 }
 
-/// Runs a resampling rule (conv::zero_pad, conv::upsample_nearest) over @p n elements.
+/// Runs a resampling rule (conv::zero_pad, conv::upsample_nearest, conv::concat_channels) over @p n elements.
 template <class P, class Op>
 void resample(const Op& op, std::size_t n) {
     if constexpr (detail::is_cuda<P>) {
         if constexpr (requires { cuda_api::zero_pad(op, n); }) cuda_api::zero_pad(op, n);
+        else if constexpr (requires { cuda_api::concat_channels(op, n); }) cuda_api::concat_channels(op, n);
         else cuda_api::upsample_nearest(op, n);
     } else
         detail::cpu_for_each(n, op);

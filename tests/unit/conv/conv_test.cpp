@@ -233,3 +233,20 @@ TEST_CASE("zero_pad2d and upsample2d: values by hand, gradient checks", "[conv][
     test::check_model_gradients(dmodel<input<3, 4, 2>, zero_pad2d<{2, 1}>, conv2d<2, 3>>{seed{1}}, 2);
     test::check_model_gradients(dmodel<input<3, 2, 2>, upsample2d<2>, conv2d<2, 3, {.padding = 1}>>{seed{2}}, 2);
 }
+
+TEST_CASE("concat: channel concatenation of two branches (or the input itself), gradient check, names", "[conv][concat][gradcheck]") {
+    using block = concat<chain<conv2d<3, 3, {.padding = 1}>, relu>, chain<conv2d<2, 1>>>;
+    using m = dmodel<input<4, 4, 2>, block, concat<chain<conv2d<1, 3, {.padding = 1}>>, chain<>>, global_avg_pool2d, flatten, dense<2>>;
+    static_assert(std::is_same_v<m::layer_type<0>::output_shape, shape<4, 4, 5>>);
+    static_assert(std::is_same_v<m::layer_type<1>::output_shape, shape<4, 4, 6>>);
+    test::check_model_gradients(m{seed{3}}, 2);
+    m model{seed{4}};
+    REQUIRE(model.parameter_layout()[2].name == "0.b.0.weight");
+    // values: the second block's output is [conv(x), x] channel by channel
+    dmodel<input<1, 1, 2>, concat<chain<dense<1, false>>, chain<>>> c{seed{0}};
+    c.parameter_values()[0] = 1, c.parameter_values()[1] = 10;  // dense: 1·x0 + 10·x1
+    const auto y = c.predict(std::vector<double>{2, 3});
+    REQUIRE(y(0, 0, 0, 0) == 32);
+    REQUIRE(y(0, 0, 0, 1) == 2);
+    REQUIRE(y(0, 0, 0, 2) == 3);
+}

@@ -87,6 +87,7 @@ void event_destroy(void* event) noexcept;
     /* zero padding / nearest upsampling over n output (forward) or input (backward) elements */                      \
     void zero_pad(const conv::zero_pad<T>& op, std::size_t n);                                                       \
     void upsample_nearest(const conv::upsample_nearest<T>& op, std::size_t n);                                       \
+    void concat_channels(const conv::concat_channels<T>& op, std::size_t n);                                         \
     /* batch normalisation per channel of [rows, C] (norm_rules.hpp) */                                              \
     void batch_norm_train(const norm::batch_norm_train<T>& op);                                                      \
     void batch_norm_eval(const norm::batch_norm_eval<T>& op);                                                        \
