@@ -147,6 +147,75 @@ struct branch<In, T, P, chain<Specs...>> {
 };
 }  // namespace detail
 
+namespace detail {
+/// Two branches on the same input: their parameters, states and caches side by side, and running
+/// both (what residual and concat share; they differ only in how the outputs merge).
+template <class In, class T, class P, class A, class B>
+struct branch_pair {
+    using a_branch = branch<In, T, P, A>;
+    using b_branch = branch<In, T, P, B>;
+    using value_type = T;
+    using input_shape = In;
+    static constexpr std::size_t parameter_count = a_branch::parameter_count + b_branch::parameter_count;
+    static constexpr std::size_t state_count = a_branch::state_count + b_branch::state_count;
+    static constexpr std::size_t cache_size = a_branch::cache_size + b_branch::cache_size;
+    static constexpr std::size_t widest = std::max(a_branch::widest, b_branch::widest);
+    static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
+
+    void attach(T* p, T* g) noexcept {
+        m_a.attach(p, g);
+        m_b.attach(p + a_branch::parameter_count, g + a_branch::parameter_count);
+    }
+    void attach_state(T* s) noexcept {
+        m_a.attach_state(s);
+        m_b.attach_state(s + a_branch::state_count);
+    }
+    void init(rng& g) {
+        m_a.init(g);
+        m_b.init(g);
+    }
+    /// Both branches' outputs of a training forward (kept in @p cache).
+    std::pair<const T*, const T*> forward_both(const T* x, std::size_t batch, T* cache, mode m) {
+        const T* a = m_a.forward(x, batch, cache, m);
+        return {a, m_b.forward(x, batch, cache + batch * a_branch::cache_size, m)};
+    }
+    /// Both branches' outputs at inference, in workspace `Use`.
+    template <int Use>
+    std::pair<const T*, const T*> predict_both(const T* x, std::size_t batch) const {
+        T* s = ops::detail::workspace<P, T, Use>(4 * widest * batch);
+        return {m_a.predict(x, batch, s, s + widest * batch), m_b.predict(x, batch, s + 2 * widest * batch, s + 3 * widest * batch)};
+    }
+    /// Backward of both branches from their output gradients da, db: dx = dx_a + dx_b (when dx is not
+    /// null); `Use` names the scratch workspace.
+    template <int Use>
+    void backward_both(const T* x, const T* da, const T* db, T* dx, std::size_t batch, const T* cache, bool param_grads) {
+        T* c = const_cast<T*>(cache);  // (the branches read their own activations from it)
+        T* s = ops::detail::workspace<P, T, Use>(3 * widest * batch);
+        T* dx_b = dx ? s + 2 * widest * batch : nullptr;
+        run_backward(m_a, x, da, dx, batch, c, param_grads, s);
+        run_backward(m_b, x, db, dx_b, batch, c + batch * a_branch::cache_size, param_grads, s);
+        if (dx) ops::add<P>(dx, dx_b, dx, batch * In::size);
+    }
+    void layout_both(const std::string& prefix_a, const std::string& prefix_b, std::size_t param_base, std::size_t state_base,
+                     bool states, std::vector<parameter_entry>& out) const {
+        m_a.layout(prefix_a, param_base, state_base, states, out);
+        m_b.layout(prefix_b, param_base + a_branch::parameter_count, state_base + a_branch::state_count, states, out);
+    }
+
+private:
+    /// A branch's backward; the identity branch passes its gradient through.
+    template <class Br>
+    static void run_backward(Br& br, const T* x, const T* d, T* dx, std::size_t batch, T* cache, bool param_grads, T* s) {
+        if constexpr (Br::depth == 0) {
+            if (dx) ops::copy<P>(dx, d, batch * In::size);
+        } else
+            br.backward(x, d, dx, batch, cache, param_grads, s, s + widest * batch);
+    }
+    a_branch m_a;
+    b_branch m_b;
+};
+}  // namespace detail
+
 /// How a residual block names its branches' entries: `<block>.main.<i>.` / `<block>.shortcut.<i>.`
 /// (positional), or, with `flat`, only by the layers' own `named<>` names (torchvision's BasicBlock:
 /// `layer1.0.conv1.weight`, `layer1.0.downsample.0.weight`).
@@ -157,70 +226,32 @@ enum class branch_names { positional, flat };
 template <class Main, class Shortcut = chain<>, branch_names Names = branch_names::positional>
 struct residual {
     template <shape_type In, class T, class P = cpu>
-    struct bind {
-        using main_branch = detail::branch<In, T, P, Main>;
-        using short_branch = detail::branch<In, T, P, Shortcut>;
-        static_assert(std::is_same_v<typename main_branch::output_shape, typename short_branch::output_shape>,
+    struct bind : detail::branch_pair<In, T, P, Main, Shortcut> {
+        using base = detail::branch_pair<In, T, P, Main, Shortcut>;
+        static_assert(std::is_same_v<typename base::a_branch::output_shape, typename base::b_branch::output_shape>,
                       "ctnn::residual: the main branch and the shortcut produce different shapes; give the shortcut a "
                       "projection (e.g. chain<conv2d<F, 1, {.stride = S, .bias = false}>, batch_norm2d<>>)");
-        using value_type = T;
-        using input_shape = In;
-        using output_shape = typename main_branch::output_shape;
+        using output_shape = typename base::a_branch::output_shape;
         static constexpr std::string_view name = "residual";
-        static constexpr std::size_t parameter_count = main_branch::parameter_count + short_branch::parameter_count;
-        static constexpr std::size_t state_count = main_branch::state_count + short_branch::state_count;
-        static constexpr std::size_t cache_size = main_branch::cache_size + short_branch::cache_size;
-        static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
 
-        void attach(T* p, T* g) noexcept {
-            m_main.attach(p, g);
-            m_short.attach(p + main_branch::parameter_count, g + main_branch::parameter_count);
-        }
-        void attach_state(T* s) noexcept {
-            m_main.attach_state(s);
-            m_short.attach_state(s + main_branch::state_count);
-        }
-        void init(rng& g) {
-            m_main.init(g);
-            m_short.init(g);
-        }
         void forward(const T* x, T* y, std::size_t batch, T* cache, mode m) {
-            const T* a = m_main.forward(x, batch, cache, m);
-            const T* b = m_short.forward(x, batch, cache + batch * main_branch::cache_size, m);
+            const auto [a, b] = this->forward_both(x, batch, cache, m);
             ops::add<P>(a, b, y, batch * output_shape::size);
         }
         void predict(const T* x, T* y, std::size_t batch) const {
-            constexpr std::size_t w = std::max(main_branch::widest, short_branch::widest);
-            T* s = ops::detail::workspace<P, T, 10>(4 * w * batch);
-            const T* a = m_main.predict(x, batch, s, s + w * batch);
-            const T* b = m_short.predict(x, batch, s + 2 * w * batch, s + 3 * w * batch);
+            const auto [a, b] = this->template predict_both<10>(x, batch);
             ops::add<P>(a, b, y, batch * output_shape::size);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads) {
-            constexpr std::size_t w = std::max(main_branch::widest, short_branch::widest);
-            T* c = const_cast<T*>(cache);  // (the branches read their own activations from it)
-            T* s = ops::detail::workspace<P, T, 11>(3 * w * batch);
-            T* dx_short = dx ? s + 2 * w * batch : nullptr;
-            m_main.backward(x, dy, dx, batch, c, param_grads, s, s + w * batch);
-            if constexpr (short_branch::depth == 0) {
-                if (dx) ops::add<P>(dx, dy, dx, batch * In::size);
-            } else {
-                m_short.backward(x, dy, dx_short, batch, c + batch * main_branch::cache_size, param_grads, s, s + w * batch);
-                if (dx) ops::add<P>(dx, dx_short, dx, batch * In::size);
-            }
+            this->template backward_both<11>(x, dy, dy, dx, batch, cache, param_grads);
         }
         /// Names and offsets of the block's parameters or states for a model's state_dict.
         void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
                     std::vector<parameter_entry>& out) const {
             const bool flat = Names == branch_names::flat;
-            m_main.layout(flat ? prefix : prefix + "main.", param_base, state_base, states, out);
-            m_short.layout(flat ? prefix : prefix + "shortcut.", param_base + main_branch::parameter_count,
-                           state_base + main_branch::state_count, states, out);
+            this->layout_both(flat ? prefix : prefix + "main.", flat ? prefix : prefix + "shortcut.", param_base, state_base, states,
+                              out);
         }
-
-    private:
-        main_branch m_main;
-        short_branch m_short;
     };
 };
 
@@ -230,62 +261,33 @@ struct residual {
 template <class A, class B>
 struct concat {
     template <shape_type In, class T, class P = cpu>
-    struct bind {
-        using a_branch = detail::branch<In, T, P, A>;
-        using b_branch = detail::branch<In, T, P, B>;
-        using a_shape = typename a_branch::output_shape;
-        using b_shape = typename b_branch::output_shape;
+    struct bind : detail::branch_pair<In, T, P, A, B> {
+        using base = detail::branch_pair<In, T, P, A, B>;
+        using a_shape = typename base::a_branch::output_shape;
+        using b_shape = typename base::b_branch::output_shape;
         static constexpr std::size_t ca = last_dim_v<a_shape>, cb = last_dim_v<b_shape>;
         static_assert(a_shape::size / ca == b_shape::size / cb && a_shape::rank == b_shape::rank,
                       "ctnn::concat: the branches' outputs must agree in every dimension but the last (channels)");
-        using value_type = T;
-        using input_shape = In;
         using output_shape = with_last_t<a_shape, ca + cb>;
-        static constexpr std::size_t rows = a_shape::size / ca;  // per sample
         static constexpr std::string_view name = "concat";
-        static constexpr std::size_t parameter_count = a_branch::parameter_count + b_branch::parameter_count;
-        static constexpr std::size_t state_count = a_branch::state_count + b_branch::state_count;
-        static constexpr std::size_t cache_size = a_branch::cache_size + b_branch::cache_size;
-        static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
 
-        void attach(T* p, T* g) noexcept {
-            m_a.attach(p, g);
-            m_b.attach(p + a_branch::parameter_count, g + a_branch::parameter_count);
-        }
-        void attach_state(T* s) noexcept {
-            m_a.attach_state(s);
-            m_b.attach_state(s + a_branch::state_count);
-        }
-        void init(rng& g) {
-            m_a.init(g);
-            m_b.init(g);
-        }
         void forward(const T* x, T* y, std::size_t batch, T* cache, mode m) {
-            const T* a = m_a.forward(x, batch, cache, m);
-            const T* b = m_b.forward(x, batch, cache + batch * a_branch::cache_size, m);
+            const auto [a, b] = this->forward_both(x, batch, cache, m);
             join(a, b, y, batch);
         }
         void predict(const T* x, T* y, std::size_t batch) const {
-            constexpr std::size_t w = std::max(a_branch::widest, b_branch::widest);
-            T* s = ops::detail::workspace<P, T, 12>(4 * w * batch);
-            join(m_a.predict(x, batch, s, s + w * batch), m_b.predict(x, batch, s + 2 * w * batch, s + 3 * w * batch), y, batch);
+            const auto [a, b] = this->template predict_both<12>(x, batch);
+            join(a, b, y, batch);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads) {
-            constexpr std::size_t w = std::max(a_branch::widest, b_branch::widest);
-            T* c = const_cast<T*>(cache);
-            T* s = ops::detail::workspace<P, T, 13>((4 * w + a_shape::size + b_shape::size) * batch);
-            T* da = s + 4 * w * batch;
+            T* da = ops::detail::workspace<P, T, 13>((a_shape::size + b_shape::size) * batch);
             T* db = da + a_shape::size * batch;
             ops::resample<P>(conv::concat_channels<T>{da, db, const_cast<T*>(dy), ca, cb, true}, batch * output_shape::size);
-            T* dx_b = dx ? s + 2 * w * batch : nullptr;
-            branch_backward(m_a, x, da, dx, batch, c, param_grads, s);
-            branch_backward(m_b, x, db, dx_b, batch, c + batch * a_branch::cache_size, param_grads, s);
-            if (dx) ops::add<P>(dx, dx_b, dx, batch * In::size);
+            this->template backward_both<14>(x, da, db, dx, batch, cache, param_grads);
         }
         void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
                     std::vector<parameter_entry>& out) const {
-            m_a.layout(prefix + "a.", param_base, state_base, states, out);
-            m_b.layout(prefix + "b.", param_base + a_branch::parameter_count, state_base + a_branch::state_count, states, out);
+            this->layout_both(prefix + "a.", prefix + "b.", param_base, state_base, states, out);
         }
 
     private:
@@ -293,17 +295,6 @@ struct concat {
             ops::resample<P>(conv::concat_channels<T>{const_cast<T*>(a), const_cast<T*>(b), y, ca, cb, false},
                              batch * output_shape::size);
         }
-        /// A branch's backward; the identity branch passes its gradient through.
-        template <class Branch>
-        static void branch_backward(Branch& br, const T* x, const T* d, T* dx, std::size_t batch, T* cache, bool param_grads, T* s) {
-            constexpr std::size_t w = std::max(a_branch::widest, b_branch::widest);
-            if constexpr (Branch::depth == 0) {
-                if (dx) ops::copy<P>(dx, d, batch * In::size);
-            } else
-                br.backward(x, d, dx, batch, cache, param_grads, s, s + w * batch);
-        }
-        a_branch m_a;
-        b_branch m_b;
     };
 };
 
