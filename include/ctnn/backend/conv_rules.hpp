@@ -164,8 +164,8 @@ struct avg_pool_backward {
     }
 };
 
-/// Zero padding of H×W×C samples by (ph, pw) on each side (output OH = H + 2ph, OW = W + 2pw). Forward:
-/// index over the output; backward (a gather, overwrites dx): index over the input.
+/// Zero padding of H×W×C samples into OH×OW: ph rows above, pw columns to the left, the rest below and
+/// to the right. Forward: index over the output; backward (a gather, overwrites dx): index over the input.
 template <class T>
 struct zero_pad {
     const T* in;

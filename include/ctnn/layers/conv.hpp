@@ -2,7 +2,7 @@
 #pragma once
 /// @file conv.hpp  2-D convolution and pooling on NHWC samples (shape<H, W, C>), PyTorch semantics:
 /// conv2d (stride, zero padding, dilation, groups, optional bias; weight [F, C/groups, KH, KW] as
-/// nn.Conv2d), max_pool2d, avg_pool2d (count_include_pad), global_avg_pool2d.
+/// nn.Conv2d), conv_transpose2d (nn.ConvTranspose2d), max_pool2d, avg_pool2d (count_include_pad), global_avg_pool2d.
 #include <array>
 #include <cstddef>
 #include <span>
@@ -118,6 +118,99 @@ struct conv2d {
     };
 };
 
+/// Options of conv_transpose2d (nn.ConvTranspose2d): `conv_transpose2d<32, 4, {.stride = 2, .padding = 1}>`.
+/// output_padding adds rows/columns at the bottom/right of the output (it must be smaller than the
+/// stride: it picks which of the input sizes that map to one output size is meant).
+struct conv_transpose_options {
+    hw stride = 1;
+    hw padding = 0;
+    hw output_padding = 0;
+    hw dilation = 1;
+    std::size_t groups = 1;
+    bool bias = true;
+    initializer init = initializer::he;
+};
+
+/// Transposed 2-D convolution (nn.ConvTranspose2d, the gradient of conv2d with respect to its input):
+/// shape<H, W, C> → shape<OH, OW, Filters> with OH = (H − 1)·stride − 2·padding + dilation·(KH − 1) +
+/// output_padding + 1. Weight [C, Filters/groups, KH, KW] as PyTorch. It reuses the conv2d lowering
+/// with input and output exchanged: forward = col2im(X·W) + bias (and a fused activation), backward
+/// dX = conv2d(dY, W), dW = Xᵀ·im2col(dY), db = Σ dY.
+template <std::size_t Filters, hw Kernel, conv_transpose_options O = conv_transpose_options{}>
+struct conv_transpose2d {
+    static_assert(Filters > 0 && Kernel.h > 0 && Kernel.w > 0, "ctnn::conv_transpose2d: filters and kernel sizes must be positive");
+    static_assert(O.stride.h > 0 && O.stride.w > 0 && O.dilation.h > 0 && O.dilation.w > 0 && O.groups > 0,
+                  "ctnn::conv_transpose2d: stride, dilation and groups must be positive");
+    static_assert(O.output_padding.h < O.stride.h && O.output_padding.w < O.stride.w,
+                  "ctnn::conv_transpose2d: output_padding must be smaller than the stride");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        static_assert(In::rank == 3, "ctnn::conv_transpose2d: the input must be NHWC samples shape<H, W, C>; put "
+                                     "reshape<H, W, C> before it");
+        static constexpr std::size_t H = In::dims[0], W = In::dims[1], C = In::dims[In::rank - 1];
+        static_assert(C % O.groups == 0 && Filters % O.groups == 0,
+                      "ctnn::conv_transpose2d: input channels and filters must both be multiples of groups");
+        static constexpr std::size_t full_h = (H - 1) * O.stride.h + O.dilation.h * (Kernel.h - 1) + O.output_padding.h + 1;
+        static constexpr std::size_t full_w = (W - 1) * O.stride.w + O.dilation.w * (Kernel.w - 1) + O.output_padding.w + 1;
+        static_assert(full_h > 2 * O.padding.h && full_w > 2 * O.padding.w,
+                      "ctnn::conv_transpose2d: the padding removes the whole output; reduce the padding");
+        static constexpr std::size_t OH = full_h - 2 * O.padding.h, OW = full_w - 2 * O.padding.w;
+        static constexpr std::size_t G = O.groups, Cg = C / G, Fg = Filters / G, KK = Kernel.h * Kernel.w;
+
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = shape<OH, OW, Filters>;
+        static constexpr std::string_view name = "conv_transpose2d";
+        static constexpr std::size_t parameter_count = C * Fg * KK + (O.bias ? Filters : 0);
+        static constexpr std::size_t cache_size = 0;
+        static constexpr auto parameters() noexcept {
+            if constexpr (O.bias)
+                return std::array<param_desc, 2>{param_desc{"weight", {C, Fg, Kernel.h, Kernel.w}, 4},
+                                                 param_desc{"bias", {Filters}, 1}};
+            else
+                return std::array<param_desc, 1>{param_desc{"weight", {C, Fg, Kernel.h, Kernel.w}, 4}};
+        }
+        /// The convolution this layer transposes: shape<OH, OW, Filters> → shape<H, W, C>, C "filters".
+        static constexpr ops::conv_shape lowering{{OH, OW, Filters, H, W, Kernel.h, Kernel.w, O.stride.h, O.stride.w, O.padding.h,
+                                                   O.padding.w, O.dilation.h, O.dilation.w},
+                                                  G,
+                                                  C};
+        static_assert(detail::window_out(OH, Kernel.h, O.stride.h, O.padding.h, O.dilation.h) == H &&
+                      detail::window_out(OW, Kernel.w, O.stride.w, O.padding.w, O.dilation.w) == W);
+
+        void attach(T* p, T* g) noexcept {
+            m_w = p;
+            m_dw = g;
+            m_b = O.bias ? p + C * Fg * KK : nullptr;
+            m_db = O.bias ? g + C * Fg * KK : nullptr;
+        }
+        void init(rng& g) {  // fans as PyTorch computes them from the weight shape
+            init::layer(O.init, std::span<T>(m_w, C * Fg * KK), std::span<T>(m_b, O.bias ? Filters : 0), Fg * KK, C * KK, g);
+        }
+        void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
+        void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
+        static constexpr bool fuses_activation = true;
+        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
+            ops::conv2d_backward<P, T>(nullptr, x, m_w, nullptr, nullptr, y, lowering, batch);
+            ops::apply_epilogue<P>(epilogue<T>{m_b, act, slope}, y, batch * OH * OW, Filters, Filters);
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
+            if (param_grads) {
+                ops::conv2d_backward<P, T>(dy, x, m_w, m_dw, nullptr, nullptr, lowering, batch);
+                if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db, dy, batch * OH * OW, Filters);
+            }
+            if (dx) ops::conv2d_forward<P, T>(dy, dx, m_w, epilogue<T>{}, lowering, batch);
+        }
+
+    private:
+        T* m_w = nullptr;
+        T* m_dw = nullptr;
+        T* m_b = nullptr;
+        T* m_db = nullptr;
+    };
+};
+
 namespace detail {
 /// Max or average pooling over Kernel windows of NHWC samples (channels pooled independently).
 template <bool Max, hw Kernel, pool_options O, const char* Name>
@@ -179,8 +272,10 @@ constexpr std::size_t dim(std::size_t i) {
 template <shape_type S, std::size_t MulH, std::size_t AddH, std::size_t MulW, std::size_t AddW>
 using resampled_t = shape<dim<S>(0) * MulH + AddH, dim<S>(1) * MulW + AddW, dim<S>(2)>;
 
-/// A parameter-free NHWC resampling layer: Rule is conv::zero_pad or conv::upsample_nearest.
-template <template <class> class Rule, shape_type In, shape_type Out, class T, class P, const char* Name>
+/// A parameter-free NHWC resampling layer: Rule is conv::zero_pad (Top/Left: the padding above and
+/// to the left) or conv::upsample_nearest.
+template <template <class> class Rule, shape_type In, shape_type Out, class T, class P, const char* Name, std::size_t Top = 0,
+          std::size_t Left = 0>
 struct resample_layer : parameter_free {
     static_assert(In::rank == 3, "ctnn::zero_pad2d / upsample2d: the input must be NHWC samples shape<H, W, C>");
     using value_type = T;
@@ -189,7 +284,7 @@ struct resample_layer : parameter_free {
     static constexpr std::string_view name = Name;
     static constexpr std::size_t cache_size = 0;
     static constexpr std::size_t H = dim<In>(0), W = dim<In>(1), C = dim<In>(2), OH = dim<Out>(0), OW = dim<Out>(1);
-    static constexpr conv::geometry g{H, W, C, OH, OW, 1, 1, OH / H, OW / W, (OH - H) / 2, (OW - W) / 2, 1, 1};
+    static constexpr conv::geometry g{H, W, C, OH, OW, 1, 1, OH / H, OW / W, Top, Left, 1, 1};
     void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
     void predict(const T* x, T* y, std::size_t batch) const { ops::resample<P>(Rule<T>{x, y, g, false}, batch * Out::size); }
     void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool) const {
@@ -200,13 +295,23 @@ inline constexpr char zero_pad_name[] = "zero_pad2d";
 inline constexpr char upsample_name[] = "upsample2d";
 }  // namespace detail
 
-/// Zero padding of Pad.h rows above and below and Pad.w columns left and right (nn.ZeroPad2d with
-/// symmetric padding): shape<H, W, C> → shape<H + 2·Pad.h, W + 2·Pad.w, C>.
-template <hw Pad>
+/// The padding of zero_pad2d: one number pads all four sides, two are (h, w) — h rows above and below,
+/// w columns left and right — and four are PyTorch's order (left, right, top, bottom).
+struct pad2d {
+    std::size_t left = 0, right = 0, top = 0, bottom = 0;
+    constexpr pad2d(std::size_t s = 0) : left(s), right(s), top(s), bottom(s) {}
+    constexpr pad2d(std::size_t h, std::size_t w) : left(w), right(w), top(h), bottom(h) {}
+    constexpr pad2d(std::size_t l, std::size_t r, std::size_t t, std::size_t b) : left(l), right(r), top(t), bottom(b) {}
+};
+
+/// Zero padding (nn.ZeroPad2d): `zero_pad2d<1>`, `zero_pad2d<{1, 2}>` (1 row above and below, 2
+/// columns left and right), `zero_pad2d<{0, 1, 0, 1}>` (nn.ZeroPad2d((0, 1, 0, 1)): right and bottom).
+/// shape<H, W, C> → shape<H + top + bottom, W + left + right, C>.
+template <pad2d Pad>
 struct zero_pad2d {
     template <shape_type In, class T, class P = cpu>
-    using bind = detail::resample_layer<conv::zero_pad, In, detail::resampled_t<In, 1, 2 * Pad.h, 1, 2 * Pad.w>, T, P,
-                                        detail::zero_pad_name>;
+    using bind = detail::resample_layer<conv::zero_pad, In, detail::resampled_t<In, 1, Pad.top + Pad.bottom, 1, Pad.left + Pad.right>,
+                                        T, P, detail::zero_pad_name, Pad.top, Pad.left>;
 };
 
 /// Nearest-neighbour upsampling by Scale (nn.Upsample(scale_factor, mode='nearest')):

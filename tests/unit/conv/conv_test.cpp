@@ -187,6 +187,16 @@ TEST_CASE("torch reference: a small CNN and a strided/dilated conv with max pool
                                    max_pool2d<3, {.stride = 2, .padding = 1}>>>("strided");
 }
 
+TEST_CASE("torch reference: torchvision's BasicBlock with downsample, and transposed convolutions, match PyTorch",
+          "[conv][residual][transpose][torch]") {
+    // the block in training mode (batch statistics, running statistics updated), then in eval mode
+    check_against_torch<sequential<input<6, 6, 4>, named<"block", models::basic_block<6, 2>>, relu>>("block");
+    check_against_torch<sequential<input<3, 4, 3>, zero_pad2d<{0, 1, 2, 0}>,
+                                   conv_transpose2d<4, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, relu,
+                                   conv_transpose2d<2, {2, 3}, {.stride = {1, 2}, .dilation = {2, 1}, .groups = 2, .bias = false}>,
+                                   upsample2d<{2, 1}>>>("transpose");
+}
+
 TEST_CASE("residual: basic and projection blocks pass the gradient check; names and shape rules", "[conv][residual][gradcheck]") {
     // a ResNet basic block (identity shortcut) and a downsampling block (1x1 stride-2 projection + batch norm)
     using basic = residual<chain<conv2d<2, 3, {.padding = 1}>, batch_norm2d<>, relu, conv2d<2, 3, {.padding = 1}>, batch_norm2d<>>>;
@@ -230,7 +240,15 @@ TEST_CASE("zero_pad2d and upsample2d: values by hand, gradient checks", "[conv][
     REQUIRE(u(0, 1, 2, 0) == 1);
     REQUIRE(u(0, 1, 3, 0) == 2);
     REQUIRE(u(0, 3, 5, 0) == 4);
+    dmodel<input<2, 2, 1>, zero_pad2d<{0, 1, 2, 0}>> asym;  // nn.ZeroPad2d((left 0, right 1, top 2, bottom 0))
+    static_assert(std::is_same_v<decltype(asym)::output_shape, shape<4, 3, 1>>);
+    const auto a = asym.predict(std::vector<double>{1, 2, 3, 4});
+    REQUIRE(a(0, 1, 2, 0) == 0);
+    REQUIRE(a(0, 2, 0, 0) == 1);
+    REQUIRE(a(0, 3, 1, 0) == 4);
+    REQUIRE(a(0, 3, 2, 0) == 0);
     test::check_model_gradients(dmodel<input<3, 4, 2>, zero_pad2d<{2, 1}>, conv2d<2, 3>>{seed{1}}, 2);
+    test::check_model_gradients(dmodel<input<3, 4, 2>, zero_pad2d<{1, 0, 0, 2}>, conv2d<2, 3>>{seed{3}}, 2);
     test::check_model_gradients(dmodel<input<3, 2, 2>, upsample2d<2>, conv2d<2, 3, {.padding = 1}>>{seed{2}}, 2);
 }
 
@@ -249,4 +267,47 @@ TEST_CASE("concat: channel concatenation of two branches (or the input itself), 
     REQUIRE(y(0, 0, 0, 0) == 32);
     REQUIRE(y(0, 0, 0, 1) == 2);
     REQUIRE(y(0, 0, 0, 2) == 3);
+}
+
+TEST_CASE("conv_transpose2d: shapes and names as nn.ConvTranspose2d, values by hand, gradient checks", "[conv][transpose][gradcheck]") {
+    using m = dmodel<input<7, 7, 4>, conv_transpose2d<8, 4, {.stride = 2, .padding = 1}>,
+                     conv_transpose2d<6, 3, {.stride = 2, .padding = 1, .output_padding = 1, .groups = 2, .bias = false}>,
+                     conv_transpose2d<2, {3, 2}, {.dilation = {2, 1}}>>;
+    static_assert(std::is_same_v<m::layer_type<0>::output_shape, shape<14, 14, 8>>);
+    static_assert(std::is_same_v<m::layer_type<1>::output_shape, shape<28, 28, 6>>);
+    static_assert(std::is_same_v<m::output_shape, shape<32, 29, 2>>);
+    static_assert(m::parameter_count == (4 * 8 * 16 + 8) + (8 * 3 * 9) + (6 * 2 * 6 + 2));
+    m model{seed{1}};
+    const auto names = model.parameter_layout();
+    REQUIRE(names[0].name == "0.weight");
+    REQUIRE(names[0].desc.dims[0] == 4);  // [in, out / groups, kh, kw]
+    REQUIRE(names[0].desc.dims[1] == 8);
+    REQUIRE(names[2].desc.dims[1] == 3);
+
+    // stride 2 on a 2x2 image, 2x2 kernel: every input pixel stamps the kernel onto its own 2x2 block
+    dmodel<input<2, 2, 1>, conv_transpose2d<1, 2, {.stride = 2}>> up{seed{0}};
+    auto p = up.parameter_values();
+    p[0] = 1, p[1] = 2, p[2] = 3, p[3] = 4, p[4] = 0.5;
+    const auto y = up.predict(std::vector<double>{1, 2, 3, 4});
+    static_assert(std::is_same_v<decltype(up)::output_shape, shape<4, 4, 1>>);
+    REQUIRE(y(0, 0, 0, 0) == 1.5);
+    REQUIRE(y(0, 1, 1, 0) == 4.5);
+    REQUIRE(y(0, 0, 2, 0) == 2.5);
+    REQUIRE(y(0, 3, 3, 0) == 16.5);
+    // stride 1, overlapping windows add up: y[i + k] += x[i]·w[k]
+    dmodel<input<2, 1, 1>, conv_transpose2d<1, {2, 1}, {.bias = false}>> overlap{seed{0}};
+    overlap.parameter_values()[0] = 10, overlap.parameter_values()[1] = 1;
+    const auto z = overlap.predict(std::vector<double>{2, 3});
+    REQUIRE(z(0, 0, 0, 0) == 20);
+    REQUIRE(z(0, 1, 0, 0) == 2 + 30);
+    REQUIRE(z(0, 2, 0, 0) == 3);
+
+    test::check_model_gradients(dmodel<input<3, 3, 2>, conv_transpose2d<3, 3>>{seed{1}}, 2);
+    test::check_model_gradients(dmodel<input<3, 4, 2>, conv_transpose2d<2, 3, {.stride = 2, .padding = 1, .output_padding = 1}>>{seed{2}}, 2);
+    test::check_model_gradients(
+        dmodel<input<3, 3, 4>, conv_transpose2d<4, {2, 3}, {.stride = {1, 2}, .dilation = {2, 1}, .groups = 2, .bias = false}>>{seed{3}},
+        2);
+    test::check_model_gradients(dmodel<input<2, 2, 3>, conv_transpose2d<4, 4, {.stride = 2, .padding = 1}>, relu,
+                                       conv2d<2, 3, {.padding = 1}>, global_avg_pool2d, flatten, dense<2>>{seed{4}},
+                                2);
 }

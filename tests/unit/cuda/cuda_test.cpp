@@ -115,6 +115,8 @@ TEST_CASE("cuda: convolution and pooling equal the CPU layers", "[cuda][conv]") 
                     global_avg_pool2d, flatten, dense<2>>(3);
     check_layers_on<input<3, 4, 2>, zero_pad2d<{2, 1}>, conv2d<2, 3>, upsample2d<{2, 3}>>(2);
     check_layers_on<input<4, 4, 2>, concat<chain<conv2d<3, 3, {.padding = 1}>, relu>, chain<>>, conv2d<2, 1>>(2);
+    check_layers_on<input<3, 4, 2>, zero_pad2d<{0, 1, 2, 0}>, conv_transpose2d<4, 3, {.stride = 2, .padding = 1, .output_padding = 1}>,
+                    relu, conv_transpose2d<2, {2, 3}, {.stride = {1, 2}, .dilation = {2, 1}, .groups = 2, .bias = false}>>(2);
 }
 
 TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {
