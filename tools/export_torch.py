@@ -25,6 +25,8 @@ Options:
   --images F [F ...]   use these image files (resized to H×W, ImageNet mean/std) instead of random inputs
   --random-stats       give batch-norm running statistics random values (so eval mode is not trivial)
   --seed S             seed of init, statistics and inputs (default 0)
+  --torchscript FILE   also save the model traced with TorchScript (for libtorch in C++: torch::jit::load;
+                       benchmarks/compare_cnn times it beside ctnn)
   --categories FILE    write the class names of the torchvision model's pretrained weights, one per line
 
 The functions below (load_model, save_state_dict, nhwc, reference_with_gradients) are also used by
@@ -124,6 +126,7 @@ def main():
     ap.add_argument("--random-stats", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--categories")
+    ap.add_argument("--torchscript")
     a = ap.parse_args()
 
     torch.manual_seed(a.seed)
@@ -136,6 +139,13 @@ def main():
     arrays = save_state_dict(model, a.out)
     print(f"wrote {a.out}: {len(arrays)} arrays, {sum(v.size for v in arrays.values())} values "
           f"(torch {torch.__version__})")
+    if a.torchscript:
+        c, h, w = (int(v) for v in a.input.split(","))
+        with torch.no_grad():
+            traced = torch.jit.trace(model, torch.randn(1, c, h, w))
+        traced.save(a.torchscript + ".tmp")
+        os.replace(a.torchscript + ".tmp", a.torchscript)
+        print(f"wrote {a.torchscript}: TorchScript trace for 1×{c}×{h}×{w} inputs")
     if a.categories:
         import torchvision
 

@@ -2,7 +2,11 @@
 // ctnn vs libtorch, in one process, same data and threads: the Fashion-MNIST CNN of example 04
 // (training samples/s at batch 64) and conv2d forward / backward GFLOP/s at that CNN's layer shapes and
 // at ResNet-18 shapes (batch 8). ctnn runs NHWC, libtorch NCHW (its native layout); FLOPs are the
-// convolution's 2·N·OH·OW·F·C·KH·KW per pass (backward: 2 passes). --json FILE writes JSON.
+// convolution's 2·N·OH·OW·F·C·KH·KW per pass (backward: 2 passes). With --resnet18 STATE.npz
+// --resnet18-script TRACE.pt (tools/export_torch.py resnet18 --out STATE.npz --torchscript TRACE.pt, as
+// scripts/bench does) also ResNet-18 inference, images/s at batch 1 and 8, the same weights in both
+// (checked: the logits agree). --json FILE writes JSON.
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -66,14 +70,50 @@ void conv_shape(std::vector<row>& rows, int threads, std::size_t batch) {
     rows.push_back({name + ", forward", threads, c_fwd, t_fwd, "GFLOP/s", true});
     rows.push_back({name + ", backward", threads, c_bwd, t_bwd, "GFLOP/s", true});
 }
+/// ResNet-18 eval-mode inference on random 224×224 images: ctnn's models::resnet18 with the exported
+/// torchvision weights vs the TorchScript trace of the same torchvision model.
+void resnet18_inference(std::vector<row>& rows, int threads, const std::string& weights, const std::string& script) {
+    using net = models::resnet18<1000>;
+    net m{seed{1}};
+    load_npz(m, weights);
+    m.eval();
+    auto module = torch::jit::load(script);
+    module.eval();
+    torch::NoGradGuard no_grad;
+    for (std::size_t batch : {std::size_t(1), std::size_t(8)}) {
+        rng g{seed{7}};
+        std::vector<float> x(batch * net::input_shape::size);
+        for (auto& v : x) v = float(g.normal());
+        const auto xt = torch::from_blob(x.data(), {long(batch), 224, 224, 3}, torch::kFloat32).permute({0, 3, 1, 2}).contiguous();
+        auto y = m.predict(x);
+        auto yt = module.forward({xt}).toTensor().contiguous();
+        double worst = 0, scale = 0;
+        for (std::size_t i = 0; i < batch * 1000; ++i) {
+            worst = std::max(worst, double(std::abs(y.data()[i] - yt.data_ptr<float>()[i])));
+            scale = std::max(scale, double(std::abs(yt.data_ptr<float>()[i])));
+        }
+        if (worst > 1e-3 * scale) std::fprintf(stderr, "warning: ResNet-18 logits differ by %.2e relative\n", worst / scale);
+        const int reps = batch == 1 ? 8 : 2;
+        const double tc = median_seconds(3, [&] {
+            for (int r = 0; r < reps; ++r) y = m.predict(x);
+        });
+        const double tt = median_seconds(3, [&] {
+            for (int r = 0; r < reps; ++r) yt = module.forward({xt}).toTensor();
+        });
+        rows.push_back({"ResNet-18 inference 224x224, batch " + std::to_string(batch), threads, double(reps * batch) / tc,
+                        double(reps * batch) / tt, "images/s", true});
+    }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path, data_dir;
+    std::string json_path, data_dir, r18_weights, r18_script;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--json") json_path = argv[i + 1];
         else if (a == "--data") data_dir = argv[i + 1];
+        else if (a == "--resnet18") r18_weights = argv[i + 1];
+        else if (a == "--resnet18-script") r18_script = argv[i + 1];
     }
     data::dataset<float> train;
     try {
@@ -115,6 +155,13 @@ int main(int argc, char** argv) {
         conv_shape<56, 56, 64, 64, 3, 1>(rows, threads, 8);   // ResNet-18 layer1
         conv_shape<28, 28, 128, 128, 3, 1>(rows, threads, 8); // ResNet-18 layer2
         conv_shape<56, 56, 64, 128, 3, 2>(rows, threads, 8);  // ResNet-18 layer2 downsampling
+        if (!r18_weights.empty() && !r18_script.empty()) {
+            try {
+                resnet18_inference(rows, threads, r18_weights, r18_script);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "ResNet-18 inference not compared: %s\n", e.what());
+            }
+        }
     }
     print_and_save(rows, json_path);
     return 0;

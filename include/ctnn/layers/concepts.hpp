@@ -13,6 +13,11 @@ namespace ctnn {
 
 /// Whether a forward pass trains (dropout active, caches kept) or evaluates.
 enum class mode { train, eval };
+/// How a frozen layer runs forward (model.freeze(i, ...)): `eval` (the default, as Keras's
+/// trainable = False) — batch norm normalises with its running statistics and leaves them unchanged,
+/// dropout is off — or `model`: the model's own mode (as PyTorch's requires_grad_(False) alone, where
+/// batch norm in training mode still uses batch statistics and updates its running ones).
+enum class frozen_mode { eval, model };
 
 /// Name and PyTorch-layout dimensions of one parameter tensor of a layer (e.g. "weight" [out, in]).
 struct param_desc {

@@ -246,7 +246,7 @@ public:
     }
     policy_sequential(const policy_sequential& o)
         : m_params(o.m_params), m_grads(o.m_grads), m_state(o.m_state), m_layers(o.m_layers), m_frozen(o.m_frozen),
-          m_mode(o.m_mode) {
+          m_frozen_mode(o.m_frozen_mode), m_mode(o.m_mode) {
         bind_all(m_params.data(), m_grads.data(), m_state.data(), idx{});
         update_trainable();
     }
@@ -257,6 +257,7 @@ public:
             m_state = o.m_state;
             m_layers = o.m_layers;
             m_frozen = o.m_frozen;
+            m_frozen_mode = o.m_frozen_mode;
             m_mode = o.m_mode;
             bind_all(m_params.data(), m_grads.data(), m_state.data(), idx{});
             update_trainable();
@@ -269,7 +270,10 @@ public:
         copy_layer_state(o);
         set_parameters(o.host_parameters());
         set_states(o.host_states());
-        for (std::size_t i = 0; i < depth; ++i) m_frozen[i] = o.is_frozen(i);
+        for (std::size_t i = 0; i < depth; ++i) {
+            m_frozen[i] = o.is_frozen(i);
+            m_frozen_mode[i] = o.frozen_mode_of(i);
+        }
         m_mode = o.current_mode();
         update_trainable();
     }
@@ -355,15 +359,12 @@ public:
 
     /// Sets every gradient to zero.
     void zero_grad() { m_grads.fill(T(0)); }
-    /// Freezes layer @p i: its parameters are neither updated by optimizers nor get gradients.
-    void freeze(std::size_t i, bool frozen = true) {
-        detail::check(i < depth, "sequential::freeze: layer index " + std::to_string(i) + " out of range (depth " +
-                                     std::to_string(depth) + ")");
-        m_frozen[i] = frozen;
-        update_trainable();
-    }
-    void unfreeze(std::size_t i) { freeze(i, false); }
+    /// Freezes layer @p i: its parameters are neither updated by optimizers nor get gradients, and by
+    /// default it runs forward in eval mode (batch norm keeps its running statistics; see frozen_mode).
+    void freeze(std::size_t i, frozen_mode how = frozen_mode::eval) { set_frozen(i, true, how); }
+    void unfreeze(std::size_t i) { set_frozen(i, false, frozen_mode::eval); }
     bool is_frozen(std::size_t i) const { return i < depth && m_frozen[i]; }
+    frozen_mode frozen_mode_of(std::size_t i) const { return i < depth ? m_frozen_mode[i] : frozen_mode::eval; }
 
     /// The flat buffers (in the policy's memory) and trainable ranges, for optimizers.
     parameter_set<T, P> parameters() noexcept { return {m_params.data(), m_grads.data(), parameter_count, &m_trainable}; }
@@ -470,6 +471,13 @@ private:
             any = any || (!m_frozen[i] && parameter_offsets[i] != parameter_offsets[i + 1]);
         }
     }
+    void set_frozen(std::size_t i, bool frozen, frozen_mode how) {
+        detail::check(i < depth, "sequential::freeze: layer index " + std::to_string(i) + " out of range (depth " +
+                                     std::to_string(depth) + ")");
+        m_frozen[i] = frozen;
+        m_frozen_mode[i] = how;
+        update_trainable();
+    }
     template <std::size_t I>
     void forward_one(context_type& ctx) {
         if constexpr (fuses_next<I>()) {
@@ -477,7 +485,7 @@ private:
             std::get<I>(m_layers).predict_fused(ctx.act(I), ctx.act(I + 2), ctx.m_batch, A::kind, A::slope);
         } else if constexpr (!fused_into_previous<I>())
             std::get<I>(m_layers).forward(ctx.act(I), ctx.act(I + 1), ctx.m_batch, ctx.m_cache.data() + ctx.m_cache_off[I],
-                                          m_mode);
+                                          m_frozen[I] && m_frozen_mode[I] == frozen_mode::eval ? mode::eval : m_mode);
     }
     template <std::size_t... I>
     void forward_all(context_type& ctx, std::index_sequence<I...>) {
@@ -561,6 +569,7 @@ private:
     buffer m_params, m_grads, m_state;
     layers m_layers{};
     std::array<bool, depth> m_frozen{};
+    std::array<frozen_mode, depth> m_frozen_mode{};
     std::array<bool, depth> m_need_dx{};
     std::vector<param_range> m_trainable;
     mode m_mode = mode::train;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file conv.hpp  2-D convolution lowered to the GEMM, per policy.
-///  - CPU: im2col in tap-major order (ky, kx, c): every tap of an output pixel copies C/groups
+///  - CPU forward with 8 or more channels per group: an implicit GEMM (backend::cpu::gemm_gathered) that
+///    gathers the im2col rows block by block in cache, never the whole column matrix.
+///  - CPU otherwise, and backward: im2col in tap-major order (ky, kx, c): every tap of an output pixel copies C/groups
 ///    contiguous NHWC channels, and the weights [F, C/g, KH, KW] are permuted to that order per call
 ///    (F·C·KH·KW values, small next to the GEMM). Backward scatters the column gradient back tap by
 ///    tap, samples split among threads (each thread owns its samples' dx: deterministic).
@@ -65,6 +67,32 @@ void im2col_taps(const T* x, T* cols, const conv_shape& s, std::size_t batch) {
     }, s.ncols());
 }
 
+/// The block cols[i0:i0+mc, g·Kg + k0 : g·Kg + k0 + kc] of im2col_taps (group g), row-major with leading
+/// dimension kc, for the implicit GEMM: runs of contiguous channels copied tap by tap.
+template <class T>
+void gather_cols(const T* x, const conv_shape& s, std::size_t grp, std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc,
+                 T* out) {
+    const auto& g = s.g;
+    const std::size_t cg = s.cg();
+    for (std::size_t r = i0; r < i0 + mc; ++r) {
+        const std::size_t n = r / (g.OH * g.OW), oy = r / g.OW % g.OH, ox = r % g.OW;
+        T* dst = out + (r - i0) * kc;
+        for (std::size_t k = k0; k < k0 + kc;) {
+            const std::size_t tap = k / cg, c = k % cg, run = std::min(cg - c, k0 + kc - k);
+            const long iy = g.iy(oy, tap / g.KW), ix = g.ix(ox, tap % g.KW);
+            if (iy < 0 || iy >= long(g.H) || ix < 0 || ix >= long(g.W)) std::fill(dst, dst + run, T(0));
+            else {
+                const T* src = x + ((n * g.H + std::size_t(iy)) * g.W + std::size_t(ix)) * g.C + grp * cg + c;
+                if (run >= 4) std::memcpy(dst, src, run * sizeof(T));
+                else
+                    for (std::size_t i = 0; i < run; ++i) dst[i] = src[i];
+            }
+            dst += run;
+            k += run;
+        }
+    }
+}
+
 /// d[0, n) += s[0, n), vectorised.
 template <class T>
 void add_into(T* d, const T* s, std::size_t n) noexcept {
@@ -122,6 +150,25 @@ void accumulate_unpermuted(const T* wt, T* w, const conv_shape& s) {
 template <class P, class T>
 void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const conv_shape& s, std::size_t batch) {
     const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg();
+#ifndef CTNN_USE_BLAS
+    // implicit GEMM: the im2col rows gathered block by block (with fewer than 8 channels per group the
+    // per-tap runs are too short to gather fast, and the columns are small anyway: materialised below)
+    if constexpr (!detail::is_cuda<P>) {
+        if (s.cg() >= 8) {
+            T* wt = detail::workspace<P, T, 2>(s.filters * kg);
+            detail::permute_weights(w, wt, s);
+            for (std::size_t grp = 0; grp < s.groups; ++grp)
+                backend::cpu::gemm_gathered<T>(
+                    rows, fg, kg,
+                    [&](std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, T* out) {
+                        detail::gather_cols(x, s, grp, i0, mc, k0, kc, out);
+                    },
+                    backend::cpu::strided<T>{wt + grp * fg * kg, 1, std::ptrdiff_t(kg)}, y + grp * fg, s.filters,
+                    ep.shifted(grp * fg));
+            return;
+        }
+    }
+#endif
     T* cols = detail::workspace<P, T, 0>(rows * s.ncols());
     const T* wk = w;
     if constexpr (detail::is_cuda<P>) cuda_api::im2col(x, cols, s.g, batch);

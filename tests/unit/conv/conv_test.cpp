@@ -65,6 +65,44 @@ TEST_CASE("conv2d and pools: backward matches finite differences", "[conv][gradc
     test::check_model_gradients(dmodel<input<5, 6, 2>, max_pool2d<3, {.stride = 2, .padding = 1}>>{seed{7}}, 2);
     test::check_model_gradients(dmodel<input<5, 6, 2>, avg_pool2d<3, {.stride = 2, .padding = 1}>>{seed{8}}, 2);
     test::check_model_gradients(dmodel<input<4, 4, 3>, avg_pool2d<2>, global_avg_pool2d>{seed{9}}, 3);
+    // 8+ channels per group: the forward is the implicit GEMM (gathered im2col blocks)
+    test::check_model_gradients(dmodel<input<5, 4, 8>, conv2d<3, 3, {.padding = 1}>>{seed{10}}, 2);
+    test::check_model_gradients(dmodel<input<5, 5, 16>, conv2d<4, 3, {.stride = 2, .padding = 1, .dilation = {1, 2}, .groups = 2}>>{seed{11}},
+                                2);
+}
+
+TEST_CASE("conv2d: the implicit-GEMM forward equals a direct convolution, with any thread count", "[conv][threads]") {
+    // 12×12×24 → 20 filters, groups 2 (12 channels per group), stride 1, padding 1, batch 6: rows are
+    // split among threads; results must be bit-identical across thread counts and match the definition
+    using m = basic_sequential<float, input<12, 12, 24>, conv2d<20, 3, {.padding = 1, .groups = 2}>>;
+    m model{seed{5}};
+    const std::size_t batch = 6;
+    rng g{seed{6}};
+    std::vector<float> x(batch * 12 * 12 * 24);
+    for (auto& v : x) v = float(g.uniform(-1, 1));
+    const auto w = model.parameter_values();  // [20, 12, 3, 3] then bias [20]
+    set_num_threads(1);
+    const auto y1 = model.predict(x);
+    set_num_threads(2);
+    const auto y2 = model.predict(x);
+    set_num_threads(1);
+    for (std::size_t i = 0; i < y1.size(); ++i) REQUIRE(y1.data()[i] == y2.data()[i]);
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t oy = 0; oy < 12; ++oy)
+            for (std::size_t ox = 0; ox < 12; ++ox)
+                for (std::size_t f = 0; f < 20; ++f) {
+                    double s = w[20 * 12 * 9 + f];
+                    const std::size_t grp = f / 10;
+                    for (std::size_t c = 0; c < 12; ++c)
+                        for (std::size_t ky = 0; ky < 3; ++ky)
+                            for (std::size_t kx = 0; kx < 3; ++kx) {
+                                const long iy = long(oy + ky) - 1, ix = long(ox + kx) - 1;
+                                if (iy < 0 || iy >= 12 || ix < 0 || ix >= 12) continue;
+                                s += double(w[((f * 12 + c) * 3 + ky) * 3 + kx]) *
+                                     double(x[((n * 12 + std::size_t(iy)) * 12 + std::size_t(ix)) * 24 + grp * 12 + c]);
+                            }
+                    REQUIRE(y1(n, oy, ox, f) == Approx(s).margin(1e-4));
+                }
 }
 
 TEST_CASE("conv2d: fused activation equals the layers run one by one", "[conv][fusion]") {
@@ -310,4 +348,38 @@ TEST_CASE("conv_transpose2d: shapes and names as nn.ConvTranspose2d, values by h
     test::check_model_gradients(dmodel<input<2, 2, 3>, conv_transpose2d<4, 4, {.stride = 2, .padding = 1}>, relu,
                                        conv2d<2, 3, {.padding = 1}>, global_avg_pool2d, flatten, dense<2>>{seed{4}},
                                 2);
+}
+
+TEST_CASE("freeze: a frozen batch norm runs in eval mode by default (running statistics kept), or in the model's mode",
+          "[conv][norm][freeze]") {
+    using m = dmodel<input<3, 3, 2>, conv2d<2, 3, {.padding = 1}>, batch_norm2d<>, relu, global_avg_pool2d, flatten, dense<2>>;
+    std::vector<double> x(4 * 18);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(double(i) * 0.7);
+    const std::vector<double> dy(4 * 2, 0.1);
+    for (const frozen_mode how : {frozen_mode::eval, frozen_mode::model}) {
+        m model{seed{3}};
+        model.train();
+        model.freeze(1, how);
+        REQUIRE(model.frozen_mode_of(1) == how);
+        const auto before = model.host_states();
+        auto ctx = model.context(4);
+        const auto y = model.forward(x, ctx);
+        model.backward(dy, ctx, true);
+        const auto after = model.host_states();
+        if (how == frozen_mode::eval) {
+            REQUIRE(after == before);  // running statistics untouched
+            const auto p = model.predict(x);
+            for (std::size_t i = 0; i < p.size(); ++i) REQUIRE(p.data()[i] == Approx(y.data()[i]).epsilon(1e-12));
+        } else
+            REQUIRE(after != before);  // training mode: batch statistics, running ones updated
+        // the frozen layer's γ, β get no gradient; the conv below it still does
+        const auto g = model.host_gradients();
+        const auto names = model.parameter_layout();
+        for (const auto& e : names)
+            if (e.name.rfind("1.", 0) == 0)
+                for (std::size_t i = 0; i < e.desc.size(); ++i) REQUIRE(g[e.offset + i] == 0);
+        REQUIRE(std::any_of(g.begin(), g.begin() + long(names[1].offset + names[1].desc.size()), [](double v) { return v != 0; }));
+        const auto copy = model;  // the copy keeps the frozen mode
+        REQUIRE(copy.frozen_mode_of(1) == how);
+    }
 }
