@@ -20,6 +20,8 @@ Model "block":     torchvision's BasicBlock(4, 6, stride=2) with its downsample 
 Model "transpose": ZeroPad2d((0,1,2,0)) ConvTranspose2d(3,4,3,stride=2,padding=1,output_padding=1) ReLU
                    ConvTranspose2d(4,2,(2,3),stride=(1,2),dilation=(2,1),groups=2,bias=False)
                    Upsample(scale_factor=(2,1), nearest)                on 3×3×4 inputs, batch 2
+Model "flat":      Conv2d(2,3,3,p=1) ReLU Flatten Linear(60,4)          on 2×4×5 inputs, batch 2
+                   (nn.Flatten's (c, h, w) feature order, which ctnn's flatten reproduces)
 """
 import collections
 import os
@@ -63,6 +65,8 @@ def main():
                               nn.ReLU(), nn.ConvTranspose2d(4, 2, (2, 3), stride=(1, 2), dilation=(2, 1), groups=2, bias=False),
                               nn.Upsample(scale_factor=(2, 1), mode="nearest"))
     export("transpose", transpose, (3, 3, 4), out)
+    flat = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(60, 4))
+    export("flat", flat, (2, 4, 5), out)
     np.savez_compressed(path, **{k: v.astype(np.float32) for k, v in out.items()})
     print(f"wrote {path}: {len(out)} arrays (torch {torch.__version__})")
 

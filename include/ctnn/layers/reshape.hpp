@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <cstring>
 
+#include <type_traits>
+
+#include "../backend/conv_rules.hpp"
 #include "../ops/ops.hpp"
 #include "concepts.hpp"
 
@@ -28,10 +31,38 @@ inline constexpr char flatten_name[] = "flatten";
 inline constexpr char reshape_name[] = "reshape";
 }  // namespace detail
 
-/// Flattens each sample to one dimension: shape<H, W, C> -> shape<H·W·C> (PyTorch nn.Flatten).
+namespace detail {
+/// flatten of NHWC images shape<H, W, C> (C > 1, H·W > 1): the features come out in PyTorch's order
+/// (c, h, w), the order nn.Flatten gives an NCHW tensor, so a dense layer after it has the same weight
+/// columns as the nn.Linear after nn.Flatten, and state_dicts load unchanged.
+template <shape_type In, class T, class P>
+struct flatten_chw : parameter_free {
+    using value_type = T;
+    using input_shape = In;
+    using output_shape = flat_t<In>;
+    static constexpr std::string_view name = flatten_name;
+    static constexpr std::size_t cache_size = 0;
+    static constexpr conv::geometry g{In::dims[0], In::dims[1], In::dims[2], 1, 1, In::dims[0], In::dims[1], 1, 1, 0, 0, 1, 1};
+    void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
+    void predict(const T* x, T* y, std::size_t batch) const { ops::hwc_to_chw<P>(x, y, g, batch, false); }
+    void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool) const {
+        if (dx) ops::hwc_to_chw<P>(dy, dx, g, batch, true);
+    }
+};
+template <shape_type In>
+constexpr bool needs_chw_order() {
+    if constexpr (In::rank == 3) return In::dims[2] > 1 && In::dims[0] * In::dims[1] > 1;
+    else return false;
+}
+}  // namespace detail
+
+/// Flattens each sample to one dimension (nn.Flatten): shape<H, W, C> -> shape<H·W·C> in PyTorch's
+/// feature order (c, h, w) — ctnn's NHWC images are permuted, so a dense layer after a flatten has the
+/// weights of the equivalent nn.Linear; other shapes (and C = 1 or 1×1 images) are kept in place.
 struct flatten {
     template <shape_type In, class T, class P = cpu>
-    using bind = detail::reinterpret_layer<In, flat_t<In>, T, detail::flatten_name, P>;
+    using bind = std::conditional_t<detail::needs_chw_order<In>(), detail::flatten_chw<In, T, P>,
+                                    detail::reinterpret_layer<In, flat_t<In>, T, detail::flatten_name, P>>;
 };
 
 /// Reshapes each sample to shape<Dims...>; the element count must match.

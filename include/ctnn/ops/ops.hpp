@@ -398,6 +398,28 @@ void resample(const Op& op, std::size_t n) {
         detail::cpu_for_each(n, op);
 }
 
+/// Per sample, [H·W, C] (NHWC) → [C, H·W] (PyTorch's flatten order of an NCHW image), or back with
+/// @p inverse. The CUDA policy runs im2col/col2im with one window covering the image (g: H×W×C, 1×1
+/// output, an H×W kernel), which is exactly this permutation.
+template <class P, class T>
+void hwc_to_chw(const T* in, T* out, const conv::geometry& g, std::size_t batch, bool inverse) {
+    if constexpr (detail::is_cuda<P>) {
+        if (inverse) cuda_api::col2im(in, out, g, batch);
+        else cuda_api::im2col(in, out, g, batch);
+    } else {
+        const std::size_t hw = g.H * g.W, c = g.C;
+        detail::cpu_for_each(batch, [&](std::size_t n) {
+            const T* src = in + n * hw * c;
+            T* dst = out + n * hw * c;
+            for (std::size_t p = 0; p < hw; ++p)
+                for (std::size_t k = 0; k < c; ++k) {
+                    if (inverse) dst[p * c + k] = src[k * hw + p];
+                    else dst[k * hw + p] = src[p * c + k];
+                }
+        }, hw * c);
+    }
+}
+
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.
 template <class P, class T>
 void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed, std::uint64_t counter) {

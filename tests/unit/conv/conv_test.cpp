@@ -233,6 +233,20 @@ TEST_CASE("torch reference: torchvision's BasicBlock with downsample, and transp
                                    conv_transpose2d<4, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, relu,
                                    conv_transpose2d<2, {2, 3}, {.stride = {1, 2}, .dilation = {2, 1}, .groups = 2, .bias = false}>,
                                    upsample2d<{2, 1}>>>("transpose");
+    // flatten of a 4×5×3 map feeds nn.Linear's weight columns in (c, h, w) order
+    check_against_torch<sequential<input<4, 5, 2>, conv2d<3, 3, {.padding = 1}>, relu, flatten, dense<4>>>("flat");
+}
+
+TEST_CASE("flatten: NHWC images come out in PyTorch's (c, h, w) order; gradient check", "[conv][flatten][gradcheck]") {
+    dmodel<input<2, 2, 3>, flatten> f;
+    std::vector<double> x(12);
+    for (std::size_t i = 0; i < 12; ++i) x[i] = double(i);  // x[h, w, c] = (h·2 + w)·3 + c
+    const auto y = f.predict(x);
+    for (std::size_t c = 0; c < 3; ++c)
+        for (std::size_t p = 0; p < 4; ++p) REQUIRE(y(0, c * 4 + p) == double(p * 3 + c));
+    dmodel<input<1, 1, 5>, flatten> pooled;  // 1×1 maps and single channels are already in that order
+    REQUIRE(pooled.predict(std::vector<double>{1, 2, 3, 4, 5})(0, 3) == 4);
+    test::check_model_gradients(dmodel<input<3, 3, 2>, conv2d<3, 2>, ctnn::tanh, flatten, dense<3>>{seed{4}}, 2);
 }
 
 TEST_CASE("residual: basic and projection blocks pass the gradient check; names and shape rules", "[conv][residual][gradcheck]") {

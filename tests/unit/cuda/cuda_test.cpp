@@ -117,6 +117,7 @@ TEST_CASE("cuda: convolution and pooling equal the CPU layers", "[cuda][conv]") 
     check_layers_on<input<4, 4, 2>, concat<chain<conv2d<3, 3, {.padding = 1}>, relu>, chain<>>, conv2d<2, 1>>(2);
     check_layers_on<input<3, 4, 2>, zero_pad2d<{0, 1, 2, 0}>, conv_transpose2d<4, 3, {.stride = 2, .padding = 1, .output_padding = 1}>,
                     relu, conv_transpose2d<2, {2, 3}, {.stride = {1, 2}, .dilation = {2, 1}, .groups = 2, .bias = false}>>(2);
+    check_layers_on<input<4, 5, 2>, conv2d<3, 3, {.padding = 1}>, relu, flatten, dense<4>>(3);  // (c, h, w) flatten
 }
 
 TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {
