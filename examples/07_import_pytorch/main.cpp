@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Import a torchvision ResNet-18 into ctnn: load the state_dict that tools/export_torch.py wrote
+// Import a torchvision ResNet-18 (or ResNet-34: --arch resnet34) into ctnn: load the state_dict that tools/export_torch.py wrote
 // (PyTorch's names, shapes and dtypes; ctnn converts to its NHWC layout), classify the reference
 // images, compare the logits and top-5 classes with PyTorch's, time the forward pass per image, and
 // optionally save the model back (--save: an npz that torchvision loads with strict=True).
@@ -14,12 +14,12 @@
 #include <fstream>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../common/example.hpp"
 
 using namespace ctnn;
-using net = models::resnet18<1000>;  // torchvision.models.resnet18(): 1000 ImageNet classes, 224×224 RGB
 
 namespace {
 /// A float32 array of the reference archive, checked: present, dtype <f4, `per_item` values per item.
@@ -47,16 +47,18 @@ std::vector<std::size_t> top_k(const float* row, std::size_t n, std::size_t k) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"ctnn example 07: import a torchvision ResNet-18 and compare it with PyTorch"};
+    CLI::App app{"ctnn example 07: import a torchvision ResNet and compare it with PyTorch"};
     example::options o;
     o.threads = 1;
-    std::string weights, reference, labels_path;
+    std::string weights, reference, labels_path, arch = "resnet18";
     double tolerance = 1e-3;
     std::size_t repeat = 3;
     app.add_option("--weights", weights, "state_dict npz written by tools/export_torch.py --out")->required()->check(CLI::ExistingFile);
     app.add_option("--reference", reference, "inputs and PyTorch outputs written by tools/export_torch.py --reference")
         ->required()
         ->check(CLI::ExistingFile);
+    app.add_option("--arch", arch, "the torchvision architecture exported: resnet18 or resnet34")
+        ->check(CLI::IsMember({"resnet18", "resnet34"}));
     app.add_option("--labels", labels_path, "class names, one per line (for the printout)")->check(CLI::ExistingFile);
     app.add_option("--tolerance", tolerance, "largest accepted |ctnn − PyTorch| / max |PyTorch logit|");
     app.add_option("--repeat", repeat, "timed forward passes over the reference batch")->check(CLI::Range(1, 1000));
@@ -67,12 +69,14 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     int verdict = 0;
-    const int rc = example::on_device(o, [&]<class P>(P) {
+    // torchvision's models with their 1000 ImageNet classes, 224×224 RGB inputs
+    auto run = [&]<class P, class Net>(P, std::type_identity<Net>) {
+        using net = Net;
         typename net::template on<P> model{seed{1}};
         load_npz(model, weights);  // strict: every name and shape must match, nothing missing or left over
         model.eval();
-        std::printf("loaded %s into models::resnet18<1000>: %zu parameters, %zu running statistics (%s, %zu thread(s))\n",
-                    weights.c_str(), net::parameter_count, net::state_count, P::name, num_threads());
+        std::printf("loaded %s into models::%s<1000>: %zu parameters, %zu running statistics (%s, %zu thread(s))\n",
+                    weights.c_str(), arch.c_str(), net::parameter_count, net::state_count, P::name, num_threads());
 
         const auto arrays = io::read_npz(reference);
         constexpr std::size_t classes = 1000, in = net::input_shape::size;
@@ -125,6 +129,10 @@ int main(int argc, char** argv) {
                           rel, double(top1_agree) / double(n), ms_per_image);
             io::write_file_atomic(o.json_path, json);
         }
+    };
+    const int rc = example::on_device(o, [&]<class P>(P p) {
+        if (arch == "resnet34") run(p, std::type_identity<models::resnet34<1000>>{});
+        else run(p, std::type_identity<models::resnet18<1000>>{});
     });
     return rc ? rc : verdict;
 }

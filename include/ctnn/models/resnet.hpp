@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// @file resnet.hpp  ResNets as types. `resnet18<Classes>` is torchvision's resnet18 layer for layer,
+/// @file resnet.hpp  ResNets as types. `resnet18<Classes>` (and `resnet34`) is torchvision's model layer for layer,
 /// with its state_dict names (`conv1.weight`, `bn1.running_mean`, `layer1.0.conv1.weight`,
 /// `layer2.0.downsample.0.weight`, `fc.weight`, ...), so weights move between the two with save_npz /
 /// load_npz. Inputs are NHWC 224×224×3 (any size ≥ 32 works: the pooling is global).
@@ -40,6 +40,24 @@ using resnet18 = policy_sequential<
     named<"layer2.0", basic_block<128, 2>>, relu, named<"layer2.1", basic_block<128>>, relu,             //
     named<"layer3.0", basic_block<256, 2>>, relu, named<"layer3.1", basic_block<256>>, relu,             //
     named<"layer4.0", basic_block<512, 2>>, relu, named<"layer4.1", basic_block<512>>, relu,             //
+    global_avg_pool2d, flatten, named<"fc", dense<Classes, true, initializer::torch>>>;
+
+/// ResNet-34 (torchvision.models.resnet34, BasicBlock ×[3, 4, 6, 3]; 21 797 672 parameters for 1000
+/// classes), torchvision's state_dict names.
+template <std::size_t Classes, std::size_t H = 224, std::size_t W = 224, class T = float, class P = cpu>
+using resnet34 = policy_sequential<
+    P, T, input<H, W, 3>,                                                                              //
+    named<"conv1", conv2d<64, 7, {.stride = 2, .padding = 3, .bias = false}>>, named<"bn1", batch_norm2d<>>, relu,
+    max_pool2d<3, {.stride = 2, .padding = 1}>,                                                        //
+    named<"layer1.0", basic_block<64>>, relu, named<"layer1.1", basic_block<64>>, relu,                  //
+    named<"layer1.2", basic_block<64>>, relu,                                                           //
+    named<"layer2.0", basic_block<128, 2>>, relu, named<"layer2.1", basic_block<128>>, relu,             //
+    named<"layer2.2", basic_block<128>>, relu, named<"layer2.3", basic_block<128>>, relu,                //
+    named<"layer3.0", basic_block<256, 2>>, relu, named<"layer3.1", basic_block<256>>, relu,             //
+    named<"layer3.2", basic_block<256>>, relu, named<"layer3.3", basic_block<256>>, relu,                //
+    named<"layer3.4", basic_block<256>>, relu, named<"layer3.5", basic_block<256>>, relu,                //
+    named<"layer4.0", basic_block<512, 2>>, relu, named<"layer4.1", basic_block<512>>, relu,             //
+    named<"layer4.2", basic_block<512>>, relu,                                                          //
     global_avg_pool2d, flatten, named<"fc", dense<Classes, true, initializer::torch>>>;
 
 /// ResNet-18 for small images (CIFAR's 32×32, Fashion-MNIST's 28×28): a 3×3 stride-1 stem and no

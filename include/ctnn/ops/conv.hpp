@@ -32,14 +32,6 @@ struct conv_shape {
 };
 
 namespace detail {
-/// A grow-only per-thread workspace in the policy's memory, one per use and type.
-template <class P, class T, int Use>
-T* workspace(std::size_t n) {
-    static thread_local buffer_t<P, T> b;
-    if (b.size() < n) b.resize(n);
-    return b.data();
-}
-
 /// CPU im2col, tap-major: cols[r, g·Kg + (ky·KW + kx)·Cg + cg] = x[n, iy, ix, g·Cg + cg] (0 in padding).
 template <class T>
 void im2col_taps(const T* x, T* cols, const conv_shape& s, std::size_t batch) {
@@ -144,6 +136,37 @@ void accumulate_unpermuted(const T* wt, T* w, const conv_shape& s) {
         for (std::size_t c = 0; c < cg; ++c)
             for (std::size_t t = 0; t < taps; ++t) w[(f * cg + c) * taps + t] += wt[(f * taps + t) * cg + c];
 }
+/// The tap-major weights of the convolution that computes a stride-1 convolution's input gradient, in
+/// one pass: that convolution has C filters over F channels and the flipped, transposed kernel,
+/// W'[g·Cg + c, f, ky, kx] = W[g·Fg + f, c, KH−1−ky, KW−1−kx], stored as [C, KH, KW, Fg] (permute_weights' order).
+template <class T>
+void flipped_taps(const T* w, T* wt, const conv_shape& s) {
+    const std::size_t cg = s.cg(), fg = s.fg(), taps = s.taps();
+    for (std::size_t grp = 0; grp < s.groups; ++grp)
+        for (std::size_t f = 0; f < fg; ++f) {
+            const T* row = w + (grp * fg + f) * cg * taps;  // read in order, write with stride fg
+            for (std::size_t c = 0; c < cg; ++c)
+                for (std::size_t t = 0; t < taps; ++t) wt[((grp * cg + c) * taps + (taps - 1 - t)) * fg + f] = row[c * taps + t];
+        }
+}
+
+/// The implicit-GEMM forward with tap-major weights wt [F, KH, KW, Cg] (CPU, 8+ channels per group).
+template <class T>
+void conv_forward_taps(const T* x, T* y, const T* wt, const epilogue<T>& ep, const conv_shape& s, std::size_t batch) {
+    const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg();
+    for (std::size_t grp = 0; grp < s.groups; ++grp)
+        backend::cpu::gemm_gathered<T>(
+            rows, fg, kg,
+            [&](std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, T* out) { gather_cols(x, s, grp, i0, mc, k0, kc, out); },
+            backend::cpu::strided<T>{wt + grp * fg * kg, 1, std::ptrdiff_t(kg)}, y + grp * fg, s.filters, ep.shifted(grp * fg));
+}
+
+/// Whether a convolution's column matrix is large enough (> 16 MB) that gathering it block by block in
+/// the backward beats materialising it (measured: 2× at 56×56×64, slower below ~15 MB).
+template <class T>
+bool large_columns(const conv_shape& s, std::size_t batch) {
+    return batch * s.g.OH * s.g.OW * s.ncols() * sizeof(T) > (std::size_t(16) << 20);
+}
 }  // namespace detail
 
 /// y [batch, OH, OW, F] = ep(conv(x, w)) with w [F, C/groups, KH, KW]; the epilogue's bias is per filter.
@@ -157,14 +180,7 @@ void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const c
         if (s.cg() >= 8) {
             T* wt = detail::workspace<P, T, 2>(s.filters * kg);
             detail::permute_weights(w, wt, s);
-            for (std::size_t grp = 0; grp < s.groups; ++grp)
-                backend::cpu::gemm_gathered<T>(
-                    rows, fg, kg,
-                    [&](std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, T* out) {
-                        detail::gather_cols(x, s, grp, i0, mc, k0, kc, out);
-                    },
-                    backend::cpu::strided<T>{wt + grp * fg * kg, 1, std::ptrdiff_t(kg)}, y + grp * fg, s.filters,
-                    ep.shifted(grp * fg));
+            detail::conv_forward_taps(x, y, wt, ep, s, batch);
             return;
         }
     }
@@ -189,6 +205,41 @@ template <class P, class T>
 void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, const conv_shape& s, std::size_t batch) {
     constexpr bool gpu = detail::is_cuda<P>;
     const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg(), ncols = s.ncols();
+#ifndef CTNN_USE_BLAS
+    if constexpr (!gpu) {
+        // large column matrices, 8+ channels per group: dW = dYᵀ·cols, the columns gathered a block of
+        // pixels at a time
+        const bool large = detail::large_columns<T>(s, batch);
+        if (dw && s.cg() >= 8 && large) {
+            T* dwk = detail::workspace<P, T, 3>(s.filters * kg);
+            for (std::size_t grp = 0; grp < s.groups; ++grp)
+                backend::cpu::gemm_gathered_b<T>(
+                    fg, kg, rows, backend::cpu::strided<T>{dy + grp * fg, 1, std::ptrdiff_t(s.filters)},
+                    [&](std::size_t r0, std::size_t nr, std::size_t k0, std::size_t nk, T* out) {
+                        detail::gather_cols(x, s, grp, r0, nr, k0, nk, out);
+                    },
+                    T(0), dwk + grp * fg * kg, kg);
+            detail::accumulate_unpermuted(dwk, dw, s);
+            if (db) accumulate_column_sums<P>(db, dy, rows, s.filters);
+            dw = nullptr;  // done
+        }
+        // large columns, stride 1, 8+ filters and channels per group: dX is the convolution of dY with the
+        // flipped, transposed kernel (padding d·(k − 1) − p), an implicit GEMM like the forward; no column
+        // matrix, no scatter
+        const auto& g = s.g;
+        if (dx && large && g.sh == 1 && g.sw == 1 && g.ph <= g.dh * (g.KH - 1) && g.pw <= g.dw * (g.KW - 1) && fg >= 8 &&
+            s.cg() >= 8) {
+            const conv_shape t{{g.OH, g.OW, s.filters, g.H, g.W, g.KH, g.KW, 1, 1, g.dh * (g.KH - 1) - g.ph, g.dw * (g.KW - 1) - g.pw,
+                                g.dh, g.dw},
+                               s.groups,
+                               g.C};
+            T* wf = detail::workspace<P, T, 4>(s.filters * kg);
+            detail::flipped_taps(w, wf, s);
+            detail::conv_forward_taps(dy, dx, static_cast<const T*>(wf), epilogue<T>{}, t, batch);
+            dx = nullptr;  // done
+        }
+    }
+#endif
     if (dw) {
         T* cols = detail::workspace<P, T, 0>(rows * ncols);  // recomputed: cheaper than keeping it per sample
         T* dwk = dw;

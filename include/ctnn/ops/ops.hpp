@@ -9,6 +9,7 @@
 #include <vector>
 #include <xtensor/xnoalias.hpp>
 
+#include "../backend/buffer.hpp"
 #include "../backend/conv_rules.hpp"
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/cuda/api.hpp"
@@ -27,6 +28,22 @@ template <class P>
 inline constexpr bool no_kernel = false;
 template <class P>
 inline constexpr bool is_cuda = std::same_as<P, cuda>;
+
+/// A grow-only per-thread workspace in the policy's memory, one per use and type: no allocation once
+/// the largest batch has run.
+template <class P, class T, int Use>
+T* workspace(std::size_t n) {
+    static thread_local buffer_t<P, T> b;
+    if (b.size() < n) b.resize(n);
+    return b.data();
+}
+/// The same, zero-filled (host memory).
+template <class T, int Use>
+T* zeroed(std::size_t n) {
+    T* p = workspace<cpu, T, Use>(n);
+    std::fill(p, p + n, T(0));
+    return p;
+}
 }
 
 /// c[i, j] = ep(c[i, j]) for a [rows, n] block with leading dimension ldc (the GEMM epilogue as a pass).
@@ -301,7 +318,7 @@ namespace detail {
 template <class T>
 void bn_train_cpu(const norm::batch_norm_train<T>& o) {
     const std::size_t C = o.C, R = o.rows;
-    std::vector<T> s(C, T(0)), q(C, T(0)), g(C), b(C);
+    T *s = zeroed<T, 20>(C), *q = zeroed<T, 21>(C), *g = workspace<cpu, T, 22>(C), *b = workspace<cpu, T, 23>(C);
     for (std::size_t r = 0; r < R; ++r)
         for (std::size_t c = 0; c < C; ++c) s[c] += o.x[r * C + c];
     for (std::size_t c = 0; c < C; ++c) s[c] /= T(R);  // mean
@@ -326,7 +343,7 @@ void bn_train_cpu(const norm::batch_norm_train<T>& o) {
 template <class T>
 void bn_eval_cpu(const norm::batch_norm_eval<T>& o) {
     const std::size_t C = o.C;
-    std::vector<T> g(C), b(C);
+    T *g = workspace<cpu, T, 22>(C), *b = workspace<cpu, T, 23>(C);
     for (std::size_t c = 0; c < C; ++c) {
         g[c] = (o.gamma ? o.gamma[c] : T(1)) / std::sqrt(o.running_var[c] + o.eps);
         b[c] = (o.beta ? o.beta[c] : T(0)) - o.running_mean[c] * g[c];
@@ -339,7 +356,7 @@ void bn_eval_cpu(const norm::batch_norm_eval<T>& o) {
 template <class T>
 void bn_backward_cpu(const T* x, const T* dy, const T* gamma, const T* mean, const T* invstd, T* dgamma, T* dbeta, T* dx,
                      std::size_t R, std::size_t C, bool batch_stats) {
-    std::vector<T> sdy(C, T(0)), sdyx(C, T(0));
+    T *sdy = zeroed<T, 20>(C), *sdyx = zeroed<T, 21>(C);
     for (std::size_t r = 0; r < R; ++r)
         for (std::size_t c = 0; c < C; ++c) {
             const T d = dy[r * C + c];
@@ -352,7 +369,7 @@ void bn_backward_cpu(const T* x, const T* dy, const T* gamma, const T* mean, con
             dbeta[c] += sdy[c];
         }
     if (!dx) return;
-    std::vector<T> k(C);
+    T* k = workspace<cpu, T, 22>(C);
     for (std::size_t c = 0; c < C; ++c) k[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
     const T n = T(R);
     for (std::size_t r = 0; r < R; ++r)
@@ -379,9 +396,9 @@ void batch_norm(const Op& op) {
         detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.batch_mean, op.batch_invstd, op.dgamma, op.dbeta, op.dx, op.rows, op.C,
                                    true);
     else if constexpr (requires { op.dgamma; }) {
-        std::vector<T> invstd(op.C);
+        T* invstd = detail::workspace<cpu, T, 24>(op.C);
         for (std::size_t c = 0; c < op.C; ++c) invstd[c] = T(1) / std::sqrt(op.running_var[c] + op.eps);
-        detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.running_mean, invstd.data(), op.dgamma, op.dbeta, op.dx, op.rows, op.C,
+        detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.running_mean, invstd, op.dgamma, op.dbeta, op.dx, op.rows, op.C,
                                    false);
     } else
         detail::bn_eval_cpu(op);

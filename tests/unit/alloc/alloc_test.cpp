@@ -75,6 +75,16 @@ TEST_CASE("training step: zero heap allocations after warm-up (SGD momentum, 2 t
     REQUIRE(n == 0);
 }
 
+TEST_CASE("training step: zero heap allocations after warm-up (ResNet-8: conv, batch norm, residual, 2 threads)", "[alloc][conv]") {
+    set_num_threads(2);
+    const auto d = random_images(200);
+    models::resnet8<10, 28, 28, 1, 8> m{seed{4}};  // 8-16-32 channels: the implicit-GEMM conv paths too
+    optim::sgd o{m.parameters(), {.lr = 0.01, .momentum = 0.9}};
+    const std::size_t n = allocations_in_steps(m, o, loss::cross_entropy{}, d, 4);
+    set_num_threads(1);
+    REQUIRE(n == 0);
+}
+
 TEST_CASE("allocation counter: counts what it should (self-test)", "[alloc]") {
     const std::size_t before = g_allocations.load();
     auto* v = new std::vector<int>(10);

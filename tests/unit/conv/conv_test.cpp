@@ -4,6 +4,7 @@
 // forward outputs and gradients against PyTorch (tests/data/torch_conv_reference.npz).
 #include <catch2/catch.hpp>
 #include <ctnn/ctnn.hpp>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -65,7 +66,11 @@ TEST_CASE("conv2d and pools: backward matches finite differences", "[conv][gradc
     test::check_model_gradients(dmodel<input<5, 6, 2>, max_pool2d<3, {.stride = 2, .padding = 1}>>{seed{7}}, 2);
     test::check_model_gradients(dmodel<input<5, 6, 2>, avg_pool2d<3, {.stride = 2, .padding = 1}>>{seed{8}}, 2);
     test::check_model_gradients(dmodel<input<4, 4, 3>, avg_pool2d<2>, global_avg_pool2d>{seed{9}}, 3);
-    // 8+ channels per group: the forward is the implicit GEMM (gathered im2col blocks)
+    // 8+ channels per group: the forward and dW are implicit GEMMs (gathered im2col blocks); with 8+
+    // filters per group and stride 1, dX is the convolution of dY with the flipped kernel
+    test::check_model_gradients(dmodel<input<4, 4, 8>, conv2d<8, 3, {.padding = 1}>>{seed{12}}, 2);
+    test::check_model_gradients(dmodel<input<5, 4, 8>, conv2d<8, {3, 2}>>{seed{13}}, 2);
+    test::check_model_gradients(dmodel<input<5, 5, 16>, conv2d<16, 3, {.padding = {2, 1}, .dilation = {2, 1}, .groups = 2}>>{seed{14}}, 2);
     test::check_model_gradients(dmodel<input<5, 4, 8>, conv2d<3, 3, {.padding = 1}>>{seed{10}}, 2);
     test::check_model_gradients(dmodel<input<5, 5, 16>, conv2d<4, 3, {.stride = 2, .padding = 1, .dilation = {1, 2}, .groups = 2}>>{seed{11}},
                                 2);
@@ -396,4 +401,84 @@ TEST_CASE("freeze: a frozen batch norm runs in eval mode by default (running sta
         const auto copy = model;  // the copy keeps the frozen mode
         REQUIRE(copy.frozen_mode_of(1) == how);
     }
+}
+
+TEST_CASE("models: resnet18/34 have torchvision's parameter counts and state_dict names", "[conv][models]") {
+    STATIC_REQUIRE(models::resnet18<1000>::parameter_count == 11'689'512);
+    STATIC_REQUIRE(models::resnet34<1000>::parameter_count == 21'797'672);
+    STATIC_REQUIRE(models::resnet18<10>::parameter_count == 11'181'642);
+    models::resnet34<1000> r34{seed{1}};
+    const auto names = r34.parameter_layout();
+    REQUIRE(names.front().name == "conv1.weight");
+    REQUIRE(names.back().name == "fc.bias");
+    std::vector<std::string> all;
+    for (const auto& e : names) all.push_back(e.name);
+    for (const char* n : {"layer1.2.conv2.weight", "layer2.0.downsample.0.weight", "layer3.5.bn2.bias", "layer4.2.bn1.weight"})
+        REQUIRE(std::find(all.begin(), all.end(), n) != all.end());
+    std::string last_saved;
+    for (const auto& e : r34.state_layout())
+        if (e.desc.persistent) last_saved = e.name;
+    REQUIRE(last_saved == "layer4.2.bn2.num_batches_tracked");
+}
+
+TEST_CASE("export_torch.py output: a custom nn.Module's state_dict loads strictly and predicts as PyTorch", "[conv][torch][io]") {
+    // tests/data/torch_small_cnn*.npz: tools/export_torch.py torch_models:small_cnn (see tools/torch_models.py)
+    using m = sequential<input<8, 8, 1>, conv2d<8, 3, {.padding = 1}>, batch_norm2d<>, relu, max_pool2d<2>,
+                         conv2d<16, 3, {.padding = 1}>, relu, flatten, dense<10>>;
+    m model{seed{9}};
+    const std::string dir = CTNN_TEST_DATA_DIR;
+    load_npz(model, dir + "/torch_small_cnn.npz");  // strict: PyTorch's names, shapes, int64 num_batches_tracked
+    model.eval();
+    auto ref = io::read_npz(dir + "/torch_small_cnn_reference.npz");
+    const auto& xa = ref.at("x");
+    const auto& ya = ref.at("y");
+    REQUIRE(xa.dtype == "<f4");
+    std::vector<float> x(xa.count()), y(ya.count());
+    std::memcpy(x.data(), xa.data.data(), x.size() * sizeof(float));
+    std::memcpy(y.data(), ya.data.data(), y.size() * sizeof(float));
+    const auto p = model.predict(x);
+    REQUIRE(p.size() == y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(p.data()[i] == Approx(y[i]).margin(1e-4));
+    // and back: ctnn's npz has exactly the exported keys, shapes and dtypes
+    const auto path = std::filesystem::temp_directory_path() / "ctnn_small_cnn_roundtrip.npz";
+    save_npz(model, path);
+    const auto saved = io::read_npz(path), exported = io::read_npz(dir + "/torch_small_cnn.npz");
+    REQUIRE(saved.size() == exported.size());
+    for (const auto& [k, v] : exported) {
+        INFO(k);
+        REQUIRE(saved.count(k) == 1);
+        REQUIRE(saved.at(k).dtype == v.dtype);
+        REQUIRE(saved.at(k).shape == v.shape);
+        REQUIRE(saved.at(k).data == v.data);
+    }
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("conv2d backward: the gathered paths (large column matrices) equal the materialised ones", "[conv][threads]") {
+    // batch 16 of 32×32×32 has 18.9 MB of columns: dW and dX take the implicit-GEMM paths; one sample at a
+    // time (1.2 MB) takes the im2col + GEMM + col2im path, which the gradient checks cover
+    using m = basic_sequential<float, input<32, 32, 32>, conv2d<16, 3, {.padding = 1}>>;
+    m big{seed{7}}, one{seed{7}};
+    const std::size_t batch = 16, in = 32 * 32 * 32, out = 32 * 32 * 16;
+    rng g{seed{8}};
+    std::vector<float> x(batch * in), dy(batch * out);
+    for (auto& v : x) v = float(g.uniform(-1, 1));
+    for (auto& v : dy) v = float(g.uniform(-1, 1));
+    set_num_threads(2);
+    auto ctx = big.context(batch);
+    big.zero_grad();
+    big.forward(x, ctx);
+    big.backward(dy, ctx, true);
+    const std::vector<float> dx_big(ctx.input_gradient().data(), ctx.input_gradient().data() + batch * in);
+    set_num_threads(1);
+    auto c1 = one.context(1);
+    one.zero_grad();
+    for (std::size_t n = 0; n < batch; ++n) {
+        one.forward(std::vector<float>(x.begin() + long(n * in), x.begin() + long((n + 1) * in)), c1);
+        one.backward(std::vector<float>(dy.begin() + long(n * out), dy.begin() + long((n + 1) * out)), c1, true);
+        const float* dx1 = c1.input_gradient().data();
+        for (std::size_t i = 0; i < in; i += 7) REQUIRE(dx_big[n * in + i] == Approx(dx1[i]).margin(1e-4));
+    }
+    const auto gb = big.host_gradients(), g1 = one.host_gradients();
+    for (std::size_t i = 0; i < gb.size(); ++i) REQUIRE(gb[i] == Approx(g1[i]).margin(2e-3).epsilon(1e-4));
 }

@@ -642,6 +642,53 @@ void gemm_gathered(std::size_t M, std::size_t N, std::size_t K, const Fill& fill
     });
 }
 
+/// C[M, N] = A·B + beta·C with B [K×N] never materialised: `fill(k0, kc, j0, nc, out)` writes the block
+/// B[k0:k0+kc, j0:j0+nc] row-major (leading dimension nc) into `out`. The form of a convolution's
+/// weight gradient dW = dYᵀ·cols, whose column matrix (K = pixels, the long side) is gathered a block
+/// of pixels at a time. Columns are split among the threads; every element sums over k in the same
+/// order whatever the split (deterministic).
+template <class T, class Fill>
+void gemm_gathered_b(std::size_t M, std::size_t N, std::size_t K, strided<T> A, const Fill& fill, T beta, T* C, std::size_t ldc,
+                     thread_pool& pool = default_pool()) {
+    if (M == 0 || N == 0) return;
+    using tiles = detail::gemm_tiles<T>;
+    constexpr std::size_t MR = tiles::MR, NR = tiles::NR, KC = tiles::KC, MC = tiles::MC;
+    constexpr std::size_t NB = 8 * NR;  // B block KC × NB: gathered and packed, both in L2
+    auto cols = [&](std::size_t j0, std::size_t j1) {
+        auto& s = detail::gemm_scratch<T>::local();
+        T* bp = s.get(s.b, KC * NB);
+        T* ap = s.get(s.a, KC * MC);
+        T* block = s.get(s.gathered, KC * NB);
+        for (std::size_t jc = j0; jc < j1; jc += NB) {
+            const std::size_t nc = std::min(NB, j1 - jc);
+            for (std::size_t pc = 0; pc < std::max<std::size_t>(K, 1); pc += KC) {
+                const std::size_t kc = std::min(KC, K - pc);
+                fill(pc, kc, jc, nc, block);
+                detail::pack_b(strided<T>{block, std::ptrdiff_t(nc), 1}, 0, kc, 0, nc, bp);
+                for (std::size_t ic = 0; ic < M; ic += MC) {
+                    const std::size_t mc = std::min(MC, M - ic);
+                    detail::pack_a(A, ic, mc, pc, kc, ap);
+                    for (std::size_t jr = 0; jr < nc; jr += NR)
+                        for (std::size_t ir = 0; ir < mc; ir += MR)
+                            detail::micro_kernel<T>(kc, ap + ir * kc, 0, bp + jr * kc, NR, T(1), pc == 0 ? beta : T(1),
+                                                    C + (ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir), std::min(NR, nc - jr),
+                                                    nullptr);
+                }
+            }
+        }
+    };
+    const std::size_t slivers = (N + NR - 1) / NR;
+    const std::size_t parts = M * N * K < (std::size_t(1) << 19) ? 1 : std::min(pool.size(), slivers);
+    if (parts <= 1) {
+        cols(0, N);
+        return;
+    }
+    pool.run(parts, [&](std::size_t p) {
+        const std::size_t j0 = slivers * p / parts * NR, j1 = std::min(N, slivers * (p + 1) / parts * NR);
+        if (j0 < j1) cols(j0, j1);
+    });
+}
+
 /// Row-major convenience forms. `a` is M×K (or K×M when trans_a), `b` is K×N (or N×K when trans_b).
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* a, std::size_t lda,
