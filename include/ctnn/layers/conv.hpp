@@ -45,6 +45,31 @@ constexpr std::size_t window_out(std::size_t n, std::size_t k, std::size_t s, st
 }
 constexpr bool window_fits(std::size_t n, std::size_t k, std::size_t p, std::size_t d) { return n + 2 * p >= d * (k - 1) + 1; }
 
+
+/// The weight [D0, D1, KH, KW] and optional bias [Bias] of a convolution layer, in the model's buffers.
+template <class T, std::size_t D0, std::size_t D1, hw Kernel, std::size_t Bias>
+struct conv_parameters {
+    static constexpr std::size_t weight_size = D0 * D1 * Kernel.h * Kernel.w;
+    static constexpr std::size_t parameter_count = weight_size + Bias;
+    static constexpr auto parameters() noexcept {
+        if constexpr (Bias > 0)
+            return std::array<param_desc, 2>{param_desc{"weight", {D0, D1, Kernel.h, Kernel.w}, 4}, param_desc{"bias", {Bias}, 1}};
+        else
+            return std::array<param_desc, 1>{param_desc{"weight", {D0, D1, Kernel.h, Kernel.w}, 4}};
+    }
+    void attach(T* p, T* g) noexcept {
+        m_w = p;
+        m_dw = g;
+        m_b = Bias ? p + weight_size : nullptr;
+        m_db = Bias ? g + weight_size : nullptr;
+    }
+
+protected:
+    T* m_w = nullptr;
+    T* m_dw = nullptr;
+    T* m_b = nullptr;
+    T* m_db = nullptr;
+};
 }  // namespace detail
 
 /// 2-D convolution with `Filters` output channels and kernel `Kernel` on NHWC samples shape<H, W, C>,
@@ -58,7 +83,7 @@ struct conv2d {
                   "ctnn::conv2d: stride, dilation and groups must be positive");
 
     template <shape_type In, class T, class P = cpu>
-    struct bind {
+    struct bind : detail::conv_parameters<T, Filters, In::dims[In::rank - 1] / O.groups, Kernel, O.bias ? Filters : 0> {
         static_assert(In::rank == 3, "ctnn::conv2d: the input must be NHWC samples shape<H, W, C>; put "
                                      "reshape<H, W, C> before it");
         static constexpr std::size_t H = In::dims[0], W = In::dims[1], C = In::dims[In::rank - 1];
@@ -76,45 +101,26 @@ struct conv2d {
         using input_shape = In;
         using output_shape = shape<OH, OW, Filters>;
         static constexpr std::string_view name = "conv2d";
-        static constexpr std::size_t parameter_count = Filters * Kg + (O.bias ? Filters : 0);
         static constexpr std::size_t cache_size = 0;
-        static constexpr auto parameters() noexcept {
-            if constexpr (O.bias)
-                return std::array<param_desc, 2>{param_desc{"weight", {Filters, Cg, Kernel.h, Kernel.w}, 4},
-                                                 param_desc{"bias", {Filters}, 1}};
-            else
-                return std::array<param_desc, 1>{param_desc{"weight", {Filters, Cg, Kernel.h, Kernel.w}, 4}};
-        }
         static constexpr ops::conv_shape lowering{{H, W, C, OH, OW, Kernel.h, Kernel.w, O.stride.h, O.stride.w, O.padding.h,
                                                    O.padding.w, O.dilation.h, O.dilation.w},
                                                   G,
                                                   Filters};
 
-        void attach(T* p, T* g) noexcept {
-            m_w = p;
-            m_dw = g;
-            m_b = O.bias ? p + Filters * Kg : nullptr;
-            m_db = O.bias ? g + Filters * Kg : nullptr;
-        }
         void init(rng& g) {
-            init::layer(O.init, std::span<T>(m_w, Filters * Kg), std::span<T>(m_b, O.bias ? Filters : 0), Kg, Fg * KK, g);
+            init::layer(O.init, std::span<T>(this->m_w, Filters * Kg), std::span<T>(this->m_b, O.bias ? Filters : 0), Kg, Fg * KK, g);
         }
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
         /// `sequential` fuses a following relu/leaky_relu/sigmoid/tanh/identity into the GEMM epilogue.
         static constexpr bool fuses_activation = true;
         void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
-            ops::conv2d_forward<P>(x, y, m_w, epilogue<T>{m_b, act, slope}, lowering, batch);
+            ops::conv2d_forward<P>(x, y, this->m_w, epilogue<T>{this->m_b, act, slope}, lowering, batch);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
-            ops::conv2d_backward<P>(x, dy, m_w, param_grads ? m_dw : nullptr, param_grads ? m_db : nullptr, dx, lowering, batch);
+            ops::conv2d_backward<P>(x, dy, this->m_w, param_grads ? this->m_dw : nullptr, param_grads ? this->m_db : nullptr, dx,
+                                    lowering, batch);
         }
-
-    private:
-        T* m_w = nullptr;
-        T* m_dw = nullptr;
-        T* m_b = nullptr;
-        T* m_db = nullptr;
     };
 };
 
@@ -145,7 +151,7 @@ struct conv_transpose2d {
                   "ctnn::conv_transpose2d: output_padding must be smaller than the stride");
 
     template <shape_type In, class T, class P = cpu>
-    struct bind {
+    struct bind : detail::conv_parameters<T, In::dims[In::rank - 1], Filters / O.groups, Kernel, O.bias ? Filters : 0> {
         static_assert(In::rank == 3, "ctnn::conv_transpose2d: the input must be NHWC samples shape<H, W, C>; put "
                                      "reshape<H, W, C> before it");
         static constexpr std::size_t H = In::dims[0], W = In::dims[1], C = In::dims[In::rank - 1];
@@ -162,15 +168,7 @@ struct conv_transpose2d {
         using input_shape = In;
         using output_shape = shape<OH, OW, Filters>;
         static constexpr std::string_view name = "conv_transpose2d";
-        static constexpr std::size_t parameter_count = C * Fg * KK + (O.bias ? Filters : 0);
         static constexpr std::size_t cache_size = 0;
-        static constexpr auto parameters() noexcept {
-            if constexpr (O.bias)
-                return std::array<param_desc, 2>{param_desc{"weight", {C, Fg, Kernel.h, Kernel.w}, 4},
-                                                 param_desc{"bias", {Filters}, 1}};
-            else
-                return std::array<param_desc, 1>{param_desc{"weight", {C, Fg, Kernel.h, Kernel.w}, 4}};
-        }
         /// The convolution this layer transposes: shape<OH, OW, Filters> → shape<H, W, C>, C "filters".
         static constexpr ops::conv_shape lowering{{OH, OW, Filters, H, W, Kernel.h, Kernel.w, O.stride.h, O.stride.w, O.padding.h,
                                                    O.padding.w, O.dilation.h, O.dilation.w},
@@ -179,35 +177,24 @@ struct conv_transpose2d {
         static_assert(detail::window_out(OH, Kernel.h, O.stride.h, O.padding.h, O.dilation.h) == H &&
                       detail::window_out(OW, Kernel.w, O.stride.w, O.padding.w, O.dilation.w) == W);
 
-        void attach(T* p, T* g) noexcept {
-            m_w = p;
-            m_dw = g;
-            m_b = O.bias ? p + C * Fg * KK : nullptr;
-            m_db = O.bias ? g + C * Fg * KK : nullptr;
-        }
         void init(rng& g) {  // fans as PyTorch computes them from the weight shape
-            init::layer(O.init, std::span<T>(m_w, C * Fg * KK), std::span<T>(m_b, O.bias ? Filters : 0), Fg * KK, C * KK, g);
+            init::layer(O.init, std::span<T>(this->m_w, C * Fg * KK), std::span<T>(this->m_b, O.bias ? Filters : 0), Fg * KK, C * KK,
+                        g);
         }
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
         static constexpr bool fuses_activation = true;
         void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
-            ops::conv2d_backward<P, T>(nullptr, x, m_w, nullptr, nullptr, y, lowering, batch);
-            ops::apply_epilogue<P>(epilogue<T>{m_b, act, slope}, y, batch * OH * OW, Filters, Filters);
+            ops::conv2d_backward<P, T>(nullptr, x, this->m_w, nullptr, nullptr, y, lowering, batch);
+            ops::apply_epilogue<P>(epilogue<T>{this->m_b, act, slope}, y, batch * OH * OW, Filters, Filters);
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
             if (param_grads) {
-                ops::conv2d_backward<P, T>(dy, x, m_w, m_dw, nullptr, nullptr, lowering, batch);
-                if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db, dy, batch * OH * OW, Filters);
+                ops::conv2d_backward<P, T>(dy, x, this->m_w, this->m_dw, nullptr, nullptr, lowering, batch);
+                if constexpr (O.bias) ops::accumulate_column_sums<P>(this->m_db, dy, batch * OH * OW, Filters);
             }
-            if (dx) ops::conv2d_forward<P, T>(dy, dx, m_w, epilogue<T>{}, lowering, batch);
+            if (dx) ops::conv2d_forward<P, T>(dy, dx, this->m_w, epilogue<T>{}, lowering, batch);
         }
-
-    private:
-        T* m_w = nullptr;
-        T* m_dw = nullptr;
-        T* m_b = nullptr;
-        T* m_db = nullptr;
     };
 };
 
