@@ -35,6 +35,7 @@ tools/export_torch_conv_reference.py.
 import argparse
 import importlib
 import os
+import pathlib
 import sys
 
 import numpy as np
@@ -60,12 +61,17 @@ def nhwc(t):
     return (t.permute(0, 2, 3, 1).contiguous() if t.dim() == 4 else t).numpy()
 
 
-def save_state_dict(model, path):
-    """Every state_dict entry under its own name, with its own dtype (atomically: temp file + rename)."""
-    arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **arrays)
+def write_atomic(path, write, suffix=".tmp"):
+    """write(temporary path), then rename it to `path`: a reader never sees a half-written file."""
+    tmp = path + suffix
+    write(tmp)
     os.replace(tmp, path)
+
+
+def save_state_dict(model, path):
+    """Every state_dict entry under its own name, with its own dtype (atomically)."""
+    arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    write_atomic(path, lambda tmp: np.savez(tmp, **arrays), ".tmp.npz")  # savez keeps a .npz name as it is
     return arrays
 
 
@@ -143,16 +149,13 @@ def main():
         c, h, w = (int(v) for v in a.input.split(","))
         with torch.no_grad():
             traced = torch.jit.trace(model, torch.randn(1, c, h, w))
-        traced.save(a.torchscript + ".tmp")
-        os.replace(a.torchscript + ".tmp", a.torchscript)
+        write_atomic(a.torchscript, traced.save)
         print(f"wrote {a.torchscript}: TorchScript trace for 1×{c}×{h}×{w} inputs")
     if a.categories:
         import torchvision
 
         names = torchvision.models.get_model_weights(a.model).DEFAULT.meta["categories"]
-        with open(a.categories + ".tmp", "w") as f:
-            f.write("\n".join(names) + "\n")
-        os.replace(a.categories + ".tmp", a.categories)
+        write_atomic(a.categories, lambda tmp: pathlib.Path(tmp).write_text("\n".join(names) + "\n"))
         print(f"wrote {a.categories}: {len(names)} class names")
     if a.reference:
         c, h, w = (int(v) for v in a.input.split(","))
@@ -162,9 +165,7 @@ def main():
         ref = {"x": nhwc(x), "y": nhwc(y)}
         if y.dim() == 2:
             ref["top5"] = torch.topk(y, min(5, y.shape[1]), dim=1).indices.numpy().astype(np.int64)
-        tmp = a.reference + ".tmp.npz"
-        np.savez(tmp, **ref)
-        os.replace(tmp, a.reference)
+        write_atomic(a.reference, lambda tmp: np.savez(tmp, **ref), ".tmp.npz")
         print(f"wrote {a.reference}: {x.shape[0]} inputs {tuple(ref['x'].shape[1:])} (NHWC), outputs {tuple(y.shape[1:])}")
 
 
