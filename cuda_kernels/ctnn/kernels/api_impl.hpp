@@ -16,6 +16,7 @@
 
 #include <ctnn/backend/conv_rules.hpp>
 #include <ctnn/backend/cuda/api.hpp>
+#include <ctnn/backend/loss_rules.hpp>
 #include <ctnn/backend/norm_rules.hpp>
 #include <ctnn/kernels/functors.cuh>
 
@@ -34,6 +35,17 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
     if (!ep.empty()) impl::for_each(M * N, kernels::apply_epilogue<T>{c, N, ldc, ep});
 }
 
+/// *d_loss = Σ_i f(i) for i in [0, n): the terms into scratch 0, then one reduction (the loss kernels).
+template <class T, class F>
+void reduce_terms(std::size_t n, const F& f, T* d_loss) {
+    T* terms = static_cast<T*>(scratch_bytes(0, (n ? n : 1) * sizeof(T)));
+    if (n == 0) {
+        for_each(1, kernels::fill<T>{d_loss, T(0)});
+        return;
+    }
+    for_each(n, kernels::store_terms<T, F>{f, terms});
+    sum_into<T>(terms, n, d_loss);
+}
 }  // namespace impl
 
 #define CTNN_CUDA_API_DEFINE(T)                                                                                         \
@@ -66,6 +78,7 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
     }                                                                                                                   \
     void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }  \
     void add(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::add<T>{a, b, y}); }    \
+    void scale(const T* x, T alpha, T* y, std::size_t n) { impl::for_each(n, kernels::scale<T>{x, alpha, y}); }  \
     void fill(T* d, T value, std::size_t n) {                                                                           \
         impl::for_each(n, kernels::fill<T>{d, value});                                                                  \
     }                                                                                                                   \
@@ -74,11 +87,6 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
         T* terms = static_cast<T*>(impl::scratch_bytes(0, batch * sizeof(T)));                                          \
         impl::for_each(batch, kernels::cross_entropy_rows<T>{z, labels, d_grad, terms, classes, T(1) / T(batch)});      \
         impl::sum_into<T>(terms, batch, d_loss);                                                                        \
-    }                                                                                                                   \
-    void pointwise_loss(int kind, const T* y, const T* t, std::size_t n, T* d_grad, T* d_loss) {                        \
-        T* terms = static_cast<T*>(impl::scratch_bytes(0, n * sizeof(T)));                                              \
-        impl::for_each(n, kernels::pointwise_loss_terms<T>{kernels::pointwise_loss(kind), y, t, d_grad, terms, T(1) / T(n)}); \
-        impl::sum_into<T>(terms, n, d_loss);                                                                            \
     }                                                                                                                   \
     T read_scalar(const T* d_value) {                                                                                   \
         T v{};                                                                                                          \
@@ -130,5 +138,37 @@ void gemm_impl(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
 CTNN_CUDA_API_DEFINE(float)
 CTNN_CUDA_API_DEFINE(double)
 #undef CTNN_CUDA_API_DEFINE
+
+#define CTNN_CUDA_LOSS_API_DEFINE(T)                                                                                    \
+    void pointwise_loss(const rules::pointwise_loss<T>& rule, const T* y, const T* t, const T* w, std::size_t w_len,    \
+                        std::size_t n, T* d_grad, T* d_loss) {                                                          \
+        impl::reduce_terms(n, rules::pointwise_terms<T>{rule, y, t, w, w_len, d_grad, T(1) / T(n ? n : 1)}, d_loss);    \
+    }                                                                                                                   \
+    void nll(const T* logp, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad, T* d_loss) { \
+        impl::reduce_terms(batch, rules::nll_rows<T>{logp, labels, d_grad, classes, T(1) / T(batch ? batch : 1)}, d_loss); \
+    }                                                                                                                   \
+    void log_softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {                                       \
+        impl::for_each(rows, rules::log_softmax_rows<T>{x, y, n});                                                      \
+    }                                                                                                                   \
+    void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n) {                        \
+        impl::for_each(rows, rules::log_softmax_rows_backward<T>{y, dy, dx, n});                                        \
+    }                                                                                                                   \
+    void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* d_mu, T* d_logvar,         \
+                     T* d_loss) {                                                                                       \
+        impl::reduce_terms(batch, rules::gaussian_kl_rows<T>{mu, logvar, d_mu, d_logvar, latent, T(1) / T(batch ? batch : 1)}, \
+                           d_loss);                                                                                     \
+    }                                                                                                                   \
+    void cosine_embedding(const T* a, const T* b, const T* t, std::size_t batch, std::size_t dim, T margin, T* d_a,     \
+                          T* d_b, T* d_loss) {                                                                          \
+        impl::reduce_terms(batch, rules::cosine_embedding_rows<T>{a, b, t, d_a, d_b, dim, margin, T(1) / T(batch ? batch : 1)}, \
+                           d_loss);                                                                                     \
+    }                                                                                                                   \
+    void margin_ranking(const T* a, const T* b, const T* t, std::size_t n, T margin, T* d_a, T* d_b, T* d_loss) {       \
+        impl::reduce_terms(n, rules::margin_ranking_terms<T>{a, b, t, d_a, d_b, margin, T(1) / T(n ? n : 1)}, d_loss);  \
+    }
+
+CTNN_CUDA_LOSS_API_DEFINE(float)
+CTNN_CUDA_LOSS_API_DEFINE(double)
+#undef CTNN_CUDA_LOSS_API_DEFINE
 
 }  // namespace ctnn::cuda_api

@@ -95,6 +95,15 @@ struct add {
     CTNN_HD void operator()(std::size_t i) const { y[i] = a[i] + b[i]; }
 };
 
+/// y = alpha · x, elementwise (average merges of graph branches).
+template <class T>
+struct scale {
+    const T* x;
+    T alpha;
+    T* y;
+    CTNN_HD void operator()(std::size_t i) const { y[i] = alpha * x[i]; }
+};
+
 /// y = a ⊙ b, elementwise (dropout backward).
 template <class T>
 struct multiply {
@@ -171,26 +180,12 @@ struct cross_entropy_rows {
     }
 };
 
-/// The elementwise losses (mean over n elements): term[i] = loss_i / n, g[i] = dloss_i/dy_i / n.
-enum class pointwise_loss { mse, bce, bce_with_logits };
-template <class T>
-struct pointwise_loss_terms {
-    pointwise_loss kind;
-    const T* y;
-    const T* t;
-    T* g;
+/// term[i] = f(i) for a loss rule f of backend/loss_rules.hpp (which also writes the gradient of index i).
+template <class T, class F>
+struct store_terms {
+    F f;
     T* term;
-    T inv_n;
-    CTNN_HD void operator()(std::size_t i) const {
-        T value, grad;
-        switch (kind) {
-            case pointwise_loss::mse: rules::mse(y[i], t[i], value, grad); break;
-            case pointwise_loss::bce: rules::bce(y[i], t[i], value, grad); break;
-            default: rules::bce_with_logits(y[i], t[i], value, grad); break;
-        }
-        term[i] = value * inv_n;
-        g[i] = grad * inv_n;
-    }
+    CTNN_HD void operator()(std::size_t i) const { term[i] = f(i); }
 };
 
 /// SGD with momentum/dampening/Nesterov/weight decay (torch.optim.SGD) on one element.

@@ -1,150 +1,226 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// @file losses.hpp  Losses with mean reduction. Each call returns the loss and writes dL/d(input)
-/// into a caller buffer (usually `ctx.output_gradient()`), so a training step allocates nothing.
-#include <algorithm>
-#include <cmath>
+/// @file losses.hpp  Losses of one model output, mean reduction (PyTorch's default). Each is a
+/// `loss::loss_function` (loss/concepts.hpp): `evaluate<P>` calls `ops::*<P>` (ops/loss_ops.hpp), so the
+/// same loss runs on the CPU and the GPU; the CPU form `loss(y, target, dy)` returns the loss and writes
+/// dL/dy into a caller buffer (usually `ctx.output_gradient()`), so a training step allocates nothing.
+/// Losses of two outputs (gaussian_kl, cosine_embedding, margin_ranking) are in pair_losses.hpp.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <type_traits>
-#include <utility>
+#include <vector>
 
-#include <xsimd/xsimd.hpp>
-
-#include "../backend/rules.hpp"
+#include "../backend/buffer.hpp"
+#include "../backend/loss_rules.hpp"
 #include "../core/error.hpp"
-#include "../core/tensor.hpp"
+#include "../ops/loss_ops.hpp"
+#include "concepts.hpp"
 
 namespace ctnn::loss {
 
 namespace detail {
-template <class Y, class G>
-void check_sizes(const char* loss, const Y& y, std::size_t target_size, const G& g) {
-    if (y.size() != target_size) [[unlikely]]
-        ctnn::detail::fail(std::string(loss) + ": prediction has " + std::to_string(y.size()) +
-                           " elements but the target has " + std::to_string(target_size));
-    if (g.size() != y.size()) [[unlikely]]
-        ctnn::detail::fail(std::string(loss) + ": gradient buffer has " + std::to_string(g.size()) + " elements, expected " +
-                           std::to_string(y.size()));
-}
-
-/// A loss that is the mean of `f(y_i, t_i) -> {term, dterm/dy_i}` over all n elements; writes the
-/// gradient of the mean (dterm/n) into @p dy and returns the mean.
-template <class Y, class Tg, class G, class F>
-auto elementwise_mean(const char* name, const Y& y, const Tg& t, G& dy, F f) {
-    using T = std::remove_cvref_t<decltype(*y.data())>;
-    check_sizes(name, y, t.size(), dy);
-    const std::size_t n = y.size();
-    const T* yp = y.data();
-    const auto* tp = t.data();
-    T* g = dy.data();
-    const T inv_n = T(1) / T(n);
-    T sum = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto [term, grad] = f(yp[i], T(tp[i]));
-        sum += term;
-        g[i] = grad * inv_n;
+/// Throws unless every label is in [0, k): "<loss>: label 3 at index 1 is outside [0, 3)".
+template <class L>
+void check_labels(const char* loss, const L* labels, std::size_t batch, std::size_t k) {
+    for (std::size_t b = 0; b < batch; ++b) {
+        const long long c = static_cast<long long>(labels[b]);
+        if (c < 0 || static_cast<unsigned long long>(c) >= k) [[unlikely]]
+            ctnn::detail::fail(std::string(loss) + ": label " + std::to_string(c) + " at index " + std::to_string(b) +
+                               " is outside [0, " + std::to_string(k) + ")");
     }
-    return sum * inv_n;
+}
+/// The mean of rule over n = batch·per_sample elements, weights w[i % w_len] (w may be null).
+template <class P, class T, class Tg>
+void pointwise(const rules::pointwise_loss<T>& rule, const T* y, const Tg* t, T* dy, std::size_t n, T* out,
+               const T* w = nullptr, std::size_t w_len = 1) {
+    static_assert(std::is_same_v<Tg, T>, "ctnn::loss: targets of an elementwise loss have the model's value type; convert them");
+    ops::pointwise_loss<P>(rule, y, t, w, w_len, n, dy, out);
 }
 }  // namespace detail
 
-/// Mean squared error: mean over all elements of (y - t)². Gradient 2(y - t)/n.
-struct mse {
+/// Mean squared error (nn.MSELoss): mean over all elements of (y - t)². Gradient 2(y - t)/n.
+struct mse : base<mse> {
     static constexpr const char* name = "mse";
-    template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
-    auto operator()(const Y& y, const Tg& t, G&& dy) const {
-        return detail::elementwise_mean(name, y, t, dy, [](auto yi, auto ti) {
-            decltype(yi) v, g;
-            rules::mse(yi, ti, v, g);
-            return std::pair{v, g};
-        });
+    using target_kind = value_target;
+    template <class P, class T, class Tg>
+    void evaluate(const T* y, const Tg* t, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        detail::pointwise<P>(rules::pointwise_loss<T>{rules::pointwise_kind::mse}, y, t, dy, batch * per_sample, loss_out);
     }
 };
 
 /// Binary cross-entropy on probabilities in [0, 1] (after a sigmoid layer); logs clamped at -100 as
 /// PyTorch's nn.BCELoss does. Gradient (p - t)/(p(1 - p))/n with p(1 - p) floored at 1e-12.
 /// Prefer `bce_with_logits` for training.
-struct bce {
+struct bce : base<bce> {
     static constexpr const char* name = "bce";
+    using target_kind = value_target;
     /// Single-output class decision on this loss's input (probabilities): p > 0.5.
     static constexpr double decision_threshold = 0.5;
-    template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
-    auto operator()(const Y& y, const Tg& t, G&& dy) const {
-        return detail::elementwise_mean(name, y, t, dy, [](auto p, auto ti) {
-            decltype(p) v, g;
-            rules::bce(p, ti, v, g);
-            return std::pair{v, g};
-        });
+    template <class P, class T, class Tg>
+    void evaluate(const T* y, const Tg* t, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        detail::pointwise<P>(rules::pointwise_loss<T>{rules::pointwise_kind::bce}, y, t, dy, batch * per_sample, loss_out);
     }
 };
 
-/// Binary cross-entropy on logits z (fused sigmoid, stable): mean of max(z,0) - z·t + log(1 + e^-|z|).
-/// Gradient (sigmoid(z) - t)/n.
-struct bce_with_logits {
+/// How `label_smoothing` ε moves the targets of bce_with_logits.
+enum class smoothing_mode {
+    one_sided,  ///< t' = t·(1 - ε): positives become 1 - ε, zeros stay 0 (Salimans et al. 2016, GAN discriminators)
+    two_sided   ///< t' = t·(1 - ε) + ε/2: 1 → 1 - ε/2, 0 → ε/2 (symmetric smoothing of two classes)
+};
+
+namespace detail {
+/// The pointwise rule of bce_with_logits with label smoothing ε in @p mode.
+template <class T>
+rules::pointwise_loss<T> bce_logits_rule(double eps, smoothing_mode mode) {
+    return {rules::pointwise_kind::bce_with_logits, T(0), T(1 - eps), mode == smoothing_mode::two_sided ? T(eps / 2) : T(0)};
+}
+inline void check_smoothing(const char* loss, double eps) {
+    if (!(eps >= 0 && eps < 1)) [[unlikely]]
+        ctnn::detail::fail(std::string(loss) + ": label_smoothing is " + std::to_string(eps) + ", expected a value in [0, 1)");
+}
+}  // namespace detail
+
+/// Binary cross-entropy on logits z (nn.BCEWithLogitsLoss; fused sigmoid, stable): mean of
+/// max(z,0) - z·t' + log(1 + e^-|z|), gradient (sigmoid(z) - t')/n, where t' is the target after label
+/// smoothing (`smoothing_mode`; ε = 0, the default, leaves t unchanged).
+struct bce_with_logits : base<bce_with_logits> {
     static constexpr const char* name = "bce_with_logits";
+    using target_kind = value_target;
     /// Single-output class decision on this loss's input (logits): z > 0.
     static constexpr double decision_threshold = 0.0;
-    template <contiguous_tensor Y, contiguous_tensor Tg, contiguous_tensor G>
-    auto operator()(const Y& y, const Tg& t, G&& dy) const {
-        return detail::elementwise_mean(name, y, t, dy, [](auto z, auto ti) {
-            decltype(z) v, g;
-            rules::bce_with_logits(z, ti, v, g);
-            return std::pair{v, g};
-        });
+    double label_smoothing = 0;
+    smoothing_mode smoothing = smoothing_mode::one_sided;
+
+    bce_with_logits() = default;
+    /// Label smoothing ε in [0, 1) applied as @p mode says.
+    explicit bce_with_logits(double eps, smoothing_mode mode = smoothing_mode::one_sided) : label_smoothing(eps), smoothing(mode) {
+        detail::check_smoothing(name, eps);
+    }
+    template <class P, class T, class Tg>
+    void evaluate(const T* y, const Tg* t, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        detail::pointwise<P>(detail::bce_logits_rule<T>(label_smoothing, smoothing), y, t, dy, batch * per_sample, loss_out);
+    }
+};
+
+/// bce_with_logits with per-element weights (nn.BCEWithLogitsLoss(weight=w)): mean over all n elements
+/// of w[i % W]·bce(z_i, t'_i), i.e. W weights broadcast over the batch (typically W = outputs per
+/// sample). The weights are a member tensor in P's memory (uploaded once by the constructor), so the
+/// loss object belongs to one policy and value type: `weighted_bce_with_logits<float, cuda>` for a
+/// CUDA float model. (The op `ops::pointwise_loss<P>` takes weights per call instead.)
+template <class T, class P = cpu>
+class weighted_bce_with_logits : public base<weighted_bce_with_logits<T, P>> {
+public:
+    static constexpr const char* name = "weighted_bce_with_logits";
+    using target_kind = value_target;
+    static constexpr double decision_threshold = 0.0;
+
+    /// @p weights: W > 0 host values; @p eps, @p mode: label smoothing as in bce_with_logits.
+    explicit weighted_bce_with_logits(const std::vector<T>& weights, double eps = 0,
+                                      smoothing_mode mode = smoothing_mode::one_sided)
+        : m_w(weights.size()), m_n(weights.size()), m_eps(eps), m_mode(mode) {
+        if (weights.empty()) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": no weights; pass one weight per output (or per element)");
+        detail::check_smoothing(name, eps);
+        copy_from_host<P>(m_w.data(), weights.data(), weights.size());
+    }
+    /// Number of weights W.
+    std::size_t weight_count() const noexcept { return m_n; }
+
+    /// Sizes, and batch × per_sample a multiple of W.
+    template <class Tg>
+    void check_target(const Tg* t, std::size_t n, std::size_t batch, std::size_t per_sample) const {
+        base<weighted_bce_with_logits>::check_target(t, n, batch, per_sample);
+        if ((batch * per_sample) % m_n != 0) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": " + std::to_string(batch * per_sample) +
+                               " predictions are not a multiple of the " + std::to_string(m_n) + " weights");
+    }
+    template <class P2, class T2, class Tg>
+    void evaluate(const T2* y, const Tg* t, T2* dy, std::size_t batch, std::size_t per_sample, T2* loss_out) const {
+        static_assert(std::is_same_v<P2, P> && std::is_same_v<T2, T>,
+                      "ctnn::loss: weighted_bce_with_logits<T, P> holds its weights in P's memory as T; construct it "
+                      "with the model's value type and policy");
+        detail::pointwise<P>(detail::bce_logits_rule<T>(m_eps, m_mode), y, t, dy, batch * per_sample, loss_out, m_w.data(), m_n);
+    }
+
+private:
+    buffer_t<P, T> m_w;
+    std::size_t m_n;
+    double m_eps;
+    smoothing_mode m_mode;
+};
+
+/// Huber loss (nn.HuberLoss(delta)): mean of ½d² for |d| < δ, δ(|d| - ½δ) beyond, d = y - t. The
+/// usual DQN loss (δ = 1).
+struct huber : base<huber> {
+    static constexpr const char* name = "huber";
+    using target_kind = value_target;
+    double delta = 1.0;
+    huber() = default;
+    /// δ > 0.
+    explicit huber(double d) : delta(d) {
+        if (!(d > 0)) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": delta is " + std::to_string(d) + ", expected a value > 0");
+    }
+    template <class P, class T, class Tg>
+    void evaluate(const T* y, const Tg* t, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        detail::pointwise<P>(rules::pointwise_loss<T>{rules::pointwise_kind::huber, T(delta)}, y, t, dy, batch * per_sample,
+                             loss_out);
+    }
+};
+
+/// Smooth L1 loss (nn.SmoothL1Loss(beta)): mean of ½d²/β for |d| < β, |d| - ½β beyond (β = 0: L1).
+/// Equals huber(δ)/δ for β = δ.
+struct smooth_l1 : base<smooth_l1> {
+    static constexpr const char* name = "smooth_l1";
+    using target_kind = value_target;
+    double beta = 1.0;
+    smooth_l1() = default;
+    /// β ≥ 0.
+    explicit smooth_l1(double b) : beta(b) {
+        if (!(b >= 0)) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": beta is " + std::to_string(b) + ", expected a value >= 0");
+    }
+    template <class P, class T, class Tg>
+    void evaluate(const T* y, const Tg* t, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        detail::pointwise<P>(rules::pointwise_loss<T>{rules::pointwise_kind::smooth_l1, T(beta)}, y, t, dy, batch * per_sample,
+                             loss_out);
     }
 };
 
 /// Cross-entropy on logits [batch, classes] with integer labels [batch] (fused log-softmax + NLL, as
 /// PyTorch's nn.CrossEntropyLoss). Mean over the batch. Gradient (softmax(z) - onehot)/batch.
 /// Throws ctnn::error for a label outside [0, classes).
-struct cross_entropy {
+struct cross_entropy : base<cross_entropy> {
     static constexpr const char* name = "cross_entropy";
-    template <contiguous_tensor Y, contiguous_tensor L, contiguous_tensor G>
-    auto operator()(const Y& y, const L& labels, G&& dy) const {
-        using T = std::remove_cvref_t<decltype(*y.data())>;
-        const std::size_t batch = labels.size();
-        if (batch == 0 || y.size() % batch != 0) [[unlikely]]
-            ctnn::detail::fail(std::string(name) + ": logits have " + std::to_string(y.size()) +
-                               " elements, not a multiple of the " + std::to_string(batch) + " labels");
-        if (dy.size() != y.size()) [[unlikely]]
-            ctnn::detail::fail(std::string(name) + ": gradient buffer has " + std::to_string(dy.size()) +
-                               " elements, expected " + std::to_string(y.size()));
-        const std::size_t k = y.size() / batch;
-        const T* z = y.data();
-        const auto* lab = labels.data();
-        T* g = dy.data();
-        T sum = 0;
-        const T inv_b = T(1) / T(batch);
-        // pass 1: check labels, shift each row by its max (stability), accumulate -(z_c - max)
-        for (std::size_t b = 0; b < batch; ++b) {
-            const long long c = static_cast<long long>(lab[b]);
-            if (c < 0 || std::size_t(c) >= k) [[unlikely]]
-                ctnn::detail::fail(std::string(name) + ": label " + std::to_string(c) + " at index " + std::to_string(b) +
-                                   " is outside [0, " + std::to_string(k) + ")");
-            const T* zb = z + b * k;
-            T* gb = g + b * k;
-            const T m = *std::max_element(zb, zb + k);
-            for (std::size_t j = 0; j < k; ++j) gb[j] = zb[j] - m;
-            sum -= gb[c];
-        }
-        // pass 2: one vectorised exp over the whole [batch, k] buffer (rows are often shorter than a vector)
-        using vec = xsimd::batch<T>;
-        const std::size_t n = batch * k;
-        std::size_t i = 0;
-        for (; i + vec::size <= n; i += vec::size) xsimd::exp(vec::load_unaligned(g + i)).store_unaligned(g + i);
-        for (; i < n; ++i) g[i] = std::exp(g[i]);
-        // pass 3: log-sum-exp per row, softmax - onehot, mean over the batch
-        for (std::size_t b = 0; b < batch; ++b) {
-            T* gb = g + b * k;
-            T s = 0;
-            for (std::size_t j = 0; j < k; ++j) s += gb[j];
-            sum += std::log(s);
-            const T inv_s = inv_b / s;
-            for (std::size_t j = 0; j < k; ++j) gb[j] *= inv_s;
-            gb[std::size_t(lab[b])] -= inv_b;
-        }
-        return sum * inv_b;
+    using target_kind = label_target;
+    /// Sizes, and every label in [0, per_sample).
+    template <class L>
+    void check_target(const L* labels, std::size_t n, std::size_t batch, std::size_t per_sample) const {
+        base<cross_entropy>::check_target(labels, n, batch, per_sample);
+        detail::check_labels(name, labels, batch, per_sample);
+    }
+    template <class P, class T, class L>
+    void evaluate(const T* y, const L* labels, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        ops::cross_entropy<P>(y, labels, batch, per_sample, dy, loss_out);
+    }
+};
+
+/// Negative log-likelihood on log-probabilities [batch, classes] with integer labels [batch]
+/// (nn.NLLLoss, mean): -logp[b, label_b] averaged over the batch; put `log_softmax` before it
+/// (log_softmax + nll = cross_entropy). Throws ctnn::error for a label outside [0, classes).
+struct nll : base<nll> {
+    static constexpr const char* name = "nll";
+    using target_kind = label_target;
+    /// Sizes, and every label in [0, per_sample).
+    template <class L>
+    void check_target(const L* labels, std::size_t n, std::size_t batch, std::size_t per_sample) const {
+        base<nll>::check_target(labels, n, batch, per_sample);
+        detail::check_labels(name, labels, batch, per_sample);
+    }
+    template <class P, class T, class L>
+    void evaluate(const T* y, const L* labels, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        ops::nll<P>(y, labels, batch, per_sample, dy, loss_out);
     }
 };
 

@@ -38,25 +38,9 @@ public:
         const T* gr = this->m_ps.gradients;
         T* m = m_m.data();
         T* v = m_v.data();
-        if constexpr (base<T, P>::on_gpu) {
-            for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
-                cuda_api::adam_update(p + o, gr + o, m + o, v + o, n, b1, b2, eps, wd, step, c2, decay, Decoupled);
-            });
-        } else {
-            for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
-                using std::sqrt;
-                V pv = load_v<V>(p + i), g = load_v<V>(gr + i);
-                if constexpr (Decoupled)
-                    pv *= V(decay);
-                else
-                    g += V(wd) * pv;
-                const V mv = V(b1) * load_v<V>(m + i) + V(T(1) - b1) * g;
-                const V vv = V(b2) * load_v<V>(v + i) + V(T(1) - b2) * g * g;
-                store_v(m + i, mv);
-                store_v(v + i, vv);
-                store_v(p + i, pv - V(step) * mv / (sqrt(vv) * V(c2) + V(eps)));
-            });
-        }
+        for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
+            ops::adam_update<P>(p + o, gr + o, m + o, v + o, n, b1, b2, eps, wd, step, c2, decay, Decoupled);
+        });
     }
 
 private:

@@ -30,27 +30,9 @@ public:
         const T* gr = this->m_ps.gradients;
         T* v = m_v.data();
         T* b = m_b.data();
-        if constexpr (detail::base<T, P>::on_gpu) {
-            detail::for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
-                cuda_api::rmsprop_update(p + o, gr + o, v + o, mu == T(0) ? nullptr : b + o, n, lr, a, eps, wd, mu);
-            });
-        } else {
-            detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
-                using std::sqrt;
-                const V pv = detail::load_v<V>(p + i);
-                const V g = detail::load_v<V>(gr + i) + V(wd) * pv;
-                const V vv = V(a) * detail::load_v<V>(v + i) + V(T(1) - a) * g * g;
-                detail::store_v(v + i, vv);
-                const V u = g / (sqrt(vv) + V(eps));
-                if (mu != T(0)) {
-                    const V bv = V(mu) * detail::load_v<V>(b + i) + u;
-                    detail::store_v(b + i, bv);
-                    detail::store_v(p + i, pv - V(lr) * bv);
-                } else {
-                    detail::store_v(p + i, pv - V(lr) * u);
-                }
-            });
-        }
+        detail::for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
+            ops::rmsprop_update<P>(p + o, gr + o, v + o, mu == T(0) ? nullptr : b + o, n, lr, a, eps, wd, mu);
+        });
         ++this->m_t;
     }
 

@@ -31,23 +31,9 @@ public:
         const T* gr = this->m_ps.gradients;
         T* b = m_buf.data();
         const bool nest = m_o.nesterov;
-        if constexpr (detail::base<T, P>::on_gpu)
-            detail::for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
-                cuda_api::sgd_update(p + o, gr + o, mu == T(0) ? nullptr : b + o, n, lr, mu, damp, wd, first, nest);
-            });
-        else if (mu == T(0))
-            detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
-                const V pv = detail::load_v<V>(p + i);
-                detail::store_v(p + i, pv - V(lr) * (detail::load_v<V>(gr + i) + V(wd) * pv));
-            });
-        else
-            detail::for_each_trainable(this->m_ps, [&]<class V>(std::size_t i) {
-                const V pv = detail::load_v<V>(p + i);
-                const V g = detail::load_v<V>(gr + i) + V(wd) * pv;
-                const V bv = first ? g : V(mu) * detail::load_v<V>(b + i) + V(damp) * g;
-                detail::store_v(b + i, bv);
-                detail::store_v(p + i, pv - V(lr) * (nest ? g + V(mu) * bv : bv));
-            });
+        detail::for_each_range(this->m_ps, [&](std::size_t o, std::size_t n) {
+            ops::sgd_update<P>(p + o, gr + o, mu == T(0) ? nullptr : b + o, n, lr, mu, damp, wd, first, nest);
+        });
         ++this->m_t;
     }
 

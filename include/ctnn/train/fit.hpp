@@ -11,7 +11,8 @@
 
 #include "../backend/buffer.hpp"
 #include "../data/dataset.hpp"
-#include "../loss/losses.hpp"
+#include "../loss/concepts.hpp"
+#include "../ops/loss_ops.hpp"
 #include "../metrics/confusion.hpp"
 #include "step.hpp"
 
@@ -65,17 +66,6 @@ struct fit_result {
 };
 
 namespace detail {
-template <class Loss>
-inline constexpr bool takes_labels_v = std::is_same_v<Loss, loss::cross_entropy>;
-
-/// Where a single-output model's class flips, for training accuracy: the loss says (0.5 for
-/// probabilities), else 0 (logits).
-template <class Loss>
-constexpr double decision_threshold() {
-    if constexpr (requires { Loss::decision_threshold; }) return Loss::decision_threshold;
-    else return 0.0;
-}
-
 template <class CB, class M>
 void call_begin(CB& cb, M& m, fit_state& s) {
     if constexpr (requires { cb.on_epoch_begin(m, s); }) cb.on_epoch_begin(m, s);
@@ -98,8 +88,10 @@ void call_train_end(CB& cb, M& m, fit_state& s, const fit_result& r) {
 }
 }  // namespace detail
 
-/// Trains @p model with @p opt on @p loss over @p train for `options.epochs` epochs. Classification
-/// losses (cross_entropy) read the dataset's labels; others read its float targets. Callbacks are
+/// Trains @p model with @p opt on @p loss over @p train for `options.epochs` epochs. @p loss is any
+/// `loss::loss_function` (loss/concepts.hpp): label losses (`target_kind = loss::label_target`, e.g.
+/// cross_entropy, nll) read the dataset's labels, value losses its targets; training accuracy is
+/// counted when the dataset has labels, with the loss's `decision_threshold` for one output. Callbacks are
 /// any objects with some of `on_epoch_begin(model, state)`, `on_batch_end(model, state)`,
 /// `on_evaluate(model, state)` (adds metrics), `on_epoch_end(model, state)` (reads them) and
 /// `on_train_end(model, state, result)`. Training steps perform no heap allocation after the first
@@ -108,13 +100,21 @@ template <class Model, class Opt, class Loss, class... Callbacks>
 fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<typename Model::value_type>& train,
                const fit_options& options, Callbacks&&... callbacks) {
     using T = typename Model::value_type;
-    constexpr bool labels = detail::takes_labels_v<Loss>;
+    static_assert(loss::loss_function<Loss, T, typename Model::policy>,
+                  "ctnn::fit: the loss does not satisfy loss::loss_function (name, target_kind, target_elements, "
+                  "check_target, evaluate<P>); see loss/concepts.hpp");
+    constexpr bool labels = loss::takes_labels_v<Loss>;
+    const T threshold = T(loss::decision_threshold_v<Loss>());
     ctnn::detail::check(train.sample_size == Model::input_shape::size,
                         "fit: dataset samples have " + std::to_string(train.sample_size) + " values, the model's input has " +
                             std::to_string(Model::input_shape::size));
-    if constexpr (labels) ctnn::detail::check(!train.labels.empty(), "fit: cross_entropy needs a dataset with integer labels");
-    else ctnn::detail::check(!train.targets.empty() && train.target_size == Model::output_shape::size,
-                             "fit: this loss needs float targets of the model's output size in the dataset");
+    if constexpr (labels)
+        ctnn::detail::check(!train.labels.empty(), std::string("fit: ") + Loss::name + " needs a dataset with integer labels");
+    else
+        ctnn::detail::check(!train.targets.empty() && loss_fn.target_elements(1, Model::output_shape::size) == train.target_size,
+                            std::string("fit: ") + Loss::name + " needs targets of " +
+                                std::to_string(loss_fn.target_elements(1, Model::output_shape::size)) +
+                                " values per sample in the dataset (it has " + std::to_string(train.target_size) + ")");
     constexpr std::size_t k = Model::output_shape::size;
     data::loader<T> ld(train, options.batch, options.shuffle, options.shuffle_seed);
     if (options.augment) {
@@ -165,11 +165,10 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
                     train_step(model, ctx, opt, loss_fn, b.x, b.targets);
                     if (!train.labels.empty()) ctx.upload_labels(b.labels.data(), b.size);
                 }
-                cuda_api::copy_on_device(d_losses.data() + step, ctx.device_loss(), sizeof(T));
+                ops::copy_scalar<typename Model::policy>(d_losses.data() + step, ctx.device_loss());
                 if (!train.labels.empty())
-                    cuda_api::predicted_class_rows(ctx.template activation<Model::depth - 1>().data(), b.size, k,
-                                                   T(detail::decision_threshold<Loss>()), ctx.device_labels(),
-                                                   d_correct.data() + n_seen);
+                    ops::predicted_class_rows<typename Model::policy>(ctx.template activation<Model::depth - 1>().data(), b.size,
+                                                                     k, threshold, ctx.device_labels(), d_correct.data() + n_seen);
                 batch_sizes.push_back(b.size);
                 n_seen += b.size;
                 ++step;
@@ -198,7 +197,7 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
                 n_seen += b.size;
                 if (!train.labels.empty())
                     for (std::size_t i = 0; i < b.size; ++i)
-                        st.correct += metrics::predicted_class(y.data() + i * k, k, T(detail::decision_threshold<Loss>())) ==
+                        st.correct += metrics::predicted_class(y.data() + i * k, k, threshold) ==
                                       std::size_t(b.labels.data()[i]);
                 st.counted += b.size;
                 st.running_loss = loss_sum / double(n_seen);

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file step.hpp  One training step, the unit `fit` repeats and manual loops call.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <type_traits>
 
-#include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
-#include "../loss/losses.hpp"
+#include "../loss/concepts.hpp"
+#include "../ops/loss_ops.hpp"
 
 namespace ctnn {
 
@@ -18,39 +19,25 @@ namespace ctnn {
 template <class T>
 struct device_scalar {
     const T* ptr = nullptr;
-    T get() const { return cuda_api::read_scalar(ptr); }
+    T get() const { return ops::read_scalar<cuda>(ptr); }
     operator T() const { return get(); }
 };
 
 namespace detail {
-/// The loss of a CUDA model's last forward on the GPU: checks and uploads the target, writes dL/dy into
-/// ctx.output_gradient() and the mean loss into ctx.device_loss(), without waiting for the GPU.
-template <class Loss, class Ctx, class Y, class Target>
-void device_loss(const Loss&, Ctx& ctx, const Y& y, const Target& target) {
-    auto dy = ctx.output_gradient();
-    const std::size_t batch = ctx.batch(), n = y.size();
-    if constexpr (std::is_same_v<Loss, loss::cross_entropy>) {
-        const std::size_t k = n / batch;
-        if (target.size() != batch) [[unlikely]]
-            fail("cross_entropy: " + std::to_string(target.size()) + " labels for a batch of " + std::to_string(batch));
-        const auto* lab = target.data();
-        for (std::size_t b = 0; b < batch; ++b)
-            if (lab[b] < 0 || std::size_t(lab[b]) >= k) [[unlikely]]
-                fail("cross_entropy: label " + std::to_string(static_cast<long long>(lab[b])) + " at index " + std::to_string(b) +
-                     " is outside [0, " + std::to_string(k) + ")");
-        ctx.upload_labels(lab, batch);
-        cuda_api::cross_entropy(y.data(), ctx.device_labels(), batch, k, dy.data(), ctx.device_loss());
+/// Uploads a checked target to the CUDA context's label or target buffer and returns its device pointer.
+template <class Loss, class T, class Ctx, class Target>
+auto upload_target(Ctx& ctx, const Target& target) {
+    using Tg = std::remove_cvref_t<decltype(*target.data())>;
+    if constexpr (loss::takes_labels_v<Loss>) {
+        static_assert(std::is_same_v<Tg, std::int32_t>,
+                      "ctnn::train_step: the CUDA policy takes labels as std::int32_t; convert them (datasets already hold int32)");
+        ctx.upload_labels(target.data(), target.size());
+        return ctx.device_labels();
     } else {
-        constexpr int kind = std::is_same_v<Loss, loss::mse> ? 0 : std::is_same_v<Loss, loss::bce> ? 1 : 2;
-        static_assert(std::is_same_v<Loss, loss::mse> || std::is_same_v<Loss, loss::bce> ||
-                          std::is_same_v<Loss, loss::bce_with_logits>,
-                      "ctnn::train_step: this loss has no CUDA kernel; the CUDA policy supports mse, bce, "
-                      "bce_with_logits and cross_entropy");
-        if (target.size() != n) [[unlikely]]
-            fail(std::string(Loss::name) + ": prediction has " + std::to_string(n) + " elements but the target has " +
-                 std::to_string(target.size()));
-        ctx.upload_targets(target.data(), n);
-        cuda_api::pointwise_loss(kind, y.data(), ctx.device_targets(), n, dy.data(), ctx.device_loss());
+        static_assert(std::is_same_v<Tg, T>,
+                      "ctnn::train_step: the CUDA policy takes targets of the model's value type; convert them");
+        ctx.upload_targets(target.data(), target.size());
+        return ctx.device_targets();
     }
 }
 }  // namespace detail
@@ -58,22 +45,33 @@ void device_loss(const Loss&, Ctx& ctx, const Y& y, const Target& target) {
 /// zero_grad → forward (kept in @p ctx) → @p loss, writing its gradient into ctx.output_gradient()
 /// → backward → optimizer step. Returns the mean loss of the batch; the batch's outputs stay readable
 /// as `ctx.template activation<Model::depth - 1>()`. Allocates nothing after the first call.
-/// @p target: integer labels for cross_entropy, float targets of the output's size for the others.
+/// @p loss: any `loss::loss_function` (loss/concepts.hpp); @p target: what its `target_kind` says —
+/// integer labels [batch] or values of the model's type (e.g. [batch, outputs]). The target is checked
+/// on the host first (`loss.check_target`), then the loss's `evaluate<policy>` runs.
 /// For a CUDA model, @p x and @p target are in host memory (uploaded asynchronously), every kernel
 /// is queued without waiting, and the loss comes back as a device_scalar that waits only when read.
 template <class Model, class Opt, class Loss, contiguous_tensor X, contiguous_tensor Target>
 auto train_step(Model& model, typename Model::context_type& ctx, Opt& opt, const Loss& loss, const X& x,
                 const Target& target) {
+    using T = typename Model::value_type;
+    using P = typename Model::policy;
+    static_assert(loss::loss_function<Loss, T, P>,
+                  "ctnn::train_step: the loss does not satisfy loss::loss_function (name, target_kind, target_elements, "
+                  "check_target, evaluate<P>); see loss/concepts.hpp");
     model.zero_grad();
     auto y = model.forward(x, ctx);
-    if constexpr (std::is_same_v<typename Model::policy, cuda>) {
-        detail::device_loss(loss, ctx, y, target);
-        model.backward(ctx.output_gradient(), ctx);
+    auto dy = ctx.output_gradient();
+    const std::size_t batch = ctx.batch();
+    loss::check_batch(loss, y.size(), target.data(), target.size(), batch);
+    if constexpr (std::is_same_v<P, cuda>) {
+        const auto* t = detail::upload_target<Loss, T>(ctx, target);
+        loss.template evaluate<P>(y.data(), t, dy.data(), batch, y.size() / batch, ctx.device_loss());
+        model.backward(dy, ctx);
         opt.step();
-        return device_scalar<typename Model::value_type>{ctx.device_loss()};
+        return device_scalar<T>{ctx.device_loss()};
     } else {
-        auto dy = ctx.output_gradient();
-        const auto l = loss(y, target, dy);
+        T l{};
+        loss.template evaluate<P>(y.data(), target.data(), dy.data(), batch, y.size() / batch, &l);
         model.backward(dy, ctx);
         opt.step();
         return l;

@@ -132,18 +132,22 @@ TEST_CASE("cuda kernels on the host: losses equal the CPU losses (value and grad
 
     const std::size_t n = 40;
     const auto y = values(n, 11, -3, 3), p = values(n, 12, 0.01, 0.99), t = values(n, 13, 0, 1);
-    auto check = [&](kernels::pointwise_loss kind, const std::vector<double>& in, auto loss) {
+    auto check = [&](rules::pointwise_kind kind, double param, const std::vector<double>& in, auto loss) {
         std::vector<double> gr(n), gk(n), tk(n);
         const double lr = loss(in, t, gr);
-        run(n, kernels::pointwise_loss_terms<double>{kind, in.data(), t.data(), gk.data(), tk.data(), 1.0 / n});
+        const rules::pointwise_loss<double> rule{kind, param};
+        run(n, kernels::store_terms<double, rules::pointwise_terms<double>>{
+                   {rule, in.data(), t.data(), nullptr, 1, gk.data(), 1.0 / n}, tk.data()});
         double lk = 0;
         for (double v : tk) lk += v;
         REQUIRE(lk == Approx(lr).epsilon(1e-12));
         require_close(gk, gr);
     };
-    check(kernels::pointwise_loss::mse, y, loss::mse{});
-    check(kernels::pointwise_loss::bce, p, loss::bce{});
-    check(kernels::pointwise_loss::bce_with_logits, y, loss::bce_with_logits{});
+    check(rules::pointwise_kind::mse, 0, y, loss::mse{});
+    check(rules::pointwise_kind::bce, 0, p, loss::bce{});
+    check(rules::pointwise_kind::bce_with_logits, 0, y, loss::bce_with_logits{});
+    check(rules::pointwise_kind::huber, 0.7, y, loss::huber{0.7});
+    check(rules::pointwise_kind::smooth_l1, 0.4, y, loss::smooth_l1{0.4});
 }
 
 TEST_CASE("cuda kernels on the host: optimizer updates equal the CPU optimizers over three steps", "[cuda-host]") {

@@ -11,6 +11,7 @@
 
 #include "../conv_rules.hpp"
 #include "../epilogue.hpp"
+#include "../loss_rules.hpp"
 #include "../norm_rules.hpp"
 
 namespace ctnn::cuda_api {
@@ -62,12 +63,11 @@ void event_destroy(void* event) noexcept;
                          std::uint64_t counter);                                                                      \
     void multiply(const T* a, const T* b, T* y, std::size_t n);                                                      \
     void add(const T* a, const T* b, T* y, std::size_t n);                                                           \
+    void scale(const T* x, T alpha, T* y, std::size_t n);                                                            \
     void fill(T* d, T value, std::size_t n);                                                                         \
     /* losses: the gradient into d_grad, the mean loss into the device scalar d_loss (no wait) */                    \
     void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,    \
                        T* d_loss);                                                                                    \
-    /* kind: 0 mse, 1 bce, 2 bce_with_logits */                                                                       \
-    void pointwise_loss(int kind, const T* y, const T* t, std::size_t n, T* d_grad, T* d_loss);                      \
     T read_scalar(const T* d_value);                                                                                  \
     /* optimizer updates over one contiguous range */                                                                 \
     void sgd_update(T* p, const T* g, T* buf, std::size_t n, T lr, T momentum, T dampening_complement,               \
@@ -99,5 +99,23 @@ void event_destroy(void* event) noexcept;
 CTNN_CUDA_API_FOR(float)
 CTNN_CUDA_API_FOR(double)
 #undef CTNN_CUDA_API_FOR
+
+/* The losses of ops/loss_ops.hpp (rules in backend/loss_rules.hpp): gradients into d_grad (d_a, d_b),
+   the mean loss into the device scalar d_loss, nothing waits. Labels and targets were checked on the host. */
+#define CTNN_CUDA_LOSS_API_FOR(T)                                                                                     \
+    void pointwise_loss(const rules::pointwise_loss<T>& rule, const T* y, const T* t, const T* w, std::size_t w_len, \
+                        std::size_t n, T* d_grad, T* d_loss);                                                         \
+    void nll(const T* logp, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad, T* d_loss); \
+    void log_softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n);                                     \
+    void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n);                      \
+    void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* d_mu, T* d_logvar,      \
+                     T* d_loss);                                                                                      \
+    void cosine_embedding(const T* a, const T* b, const T* t, std::size_t batch, std::size_t dim, T margin, T* d_a,  \
+                          T* d_b, T* d_loss);                                                                         \
+    void margin_ranking(const T* a, const T* b, const T* t, std::size_t n, T margin, T* d_a, T* d_b, T* d_loss);
+
+CTNN_CUDA_LOSS_API_FOR(float)
+CTNN_CUDA_LOSS_API_FOR(double)
+#undef CTNN_CUDA_LOSS_API_FOR
 
 }  // namespace ctnn::cuda_api
