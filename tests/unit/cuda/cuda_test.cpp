@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "../../support/weighted_mse.hpp"
+
 using namespace ctnn;
 
 namespace {
@@ -66,11 +68,11 @@ void check_layers(std::size_t batch, double tol = 1e-10) {
     check_layers_on<input<12>, Layers...>(batch, tol);
 }
 
-/// Two train_steps of the same model with loss L and optimizer O on both policies.
-template <class Loss, class MakeOpt, class Target>
-void check_step(const Loss& loss, MakeOpt make_opt, const Target& target, double tol = 1e-10) {
+/// Two train_steps of the same model with a loss (its CPU and its CUDA object) and optimizer O on both policies.
+template <class LossC, class LossG, class MakeOpt, class Target>
+void check_step2(const LossC& loss_c, const LossG& loss_g, MakeOpt make_opt, const Target& target, double tol = 1e-10) {
     using cpu_model = basic_sequential<double, input<12>, dense<9>, ctnn::tanh, dense<3>>;
-    using gpu_model = cpu_model::on<cuda>;
+    using gpu_model = typename cpu_model::template on<cuda>;
     cpu_model c{seed{5}};
     gpu_model g{seed{5}};
     const std::size_t batch = 6;
@@ -80,12 +82,42 @@ void check_step(const Loss& loss, MakeOpt make_opt, const Target& target, double
     auto og = make_opt(g.parameters());
     for (int s = 0; s < 2; ++s) {
         const auto x = values<double>(batch * 12, 10 + std::uint64_t(s));
-        const double lc = train_step(c, cc, oc, loss, x, target);
-        const double lg = train_step(g, gc, og, loss, x, target);
+        const double lc = train_step(c, cc, oc, loss_c, x, target);
+        const double lg = train_step(g, gc, og, loss_g, x, target);
         REQUIRE(lg == Approx(lc).epsilon(tol));
     }
     require_close(g.host_parameters(), c.host_parameters(), tol, "parameters after two steps");
 }
+
+/// A pair loss evaluated on both policies from the same inputs: loss and both gradients.
+template <class L>
+void check_pair(const L& l, std::size_t batch, std::size_t per, const std::vector<double>& t, double tol = 1e-12) {
+    const std::size_t n = batch * per;
+    const auto a = values<double>(n, 31), b = values<double>(n, 32);
+    std::vector<double> da(n), db(n);
+    const double lc = l(a, b, t, da, db, batch);
+    buffer_t<cuda, double> ga(n), gb(n), gt(t.size() ? t.size() : 1), gda(n), gdb(n), gl(1);
+    copy_from_host<cuda>(ga.data(), a.data(), n);
+    copy_from_host<cuda>(gb.data(), b.data(), n);
+    copy_from_host<cuda>(gt.data(), t.data(), t.size());
+    l.check_target(t.data(), t.size(), batch, per);
+    l.template evaluate<cuda>(ga.data(), gb.data(), t.empty() ? static_cast<const double*>(nullptr) : gt.data(), gda.data(),
+                              gdb.data(), batch, per, gl.data());
+    std::vector<double> hda(n), hdb(n);
+    copy_to_host<cuda>(hda.data(), gda.data(), n);
+    copy_to_host<cuda>(hdb.data(), gdb.data(), n);
+    INFO(L::name);
+    REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(lc).epsilon(tol));
+    require_close(hda, da, tol, "first gradient");
+    require_close(hdb, db, tol, "second gradient");
+}
+
+/// Two train_steps of the same model with loss L and optimizer O on both policies.
+template <class Loss, class MakeOpt, class Target>
+void check_step(const Loss& loss, MakeOpt make_opt, const Target& target, double tol = 1e-10) {
+    check_step2(loss, loss, make_opt, target, tol);
+}
+
 }  // namespace
 
 TEST_CASE("cuda: every layer equals the CPU layer (forward, gradients, one step)", "[cuda]") {
@@ -96,6 +128,8 @@ TEST_CASE("cuda: every layer equals the CPU layer (forward, gradients, one step)
     check_layers<dense<6>, leaky_relu<-0.5>, dense<3>>(4);  // not fused: backward reads the input
     check_layers<relu, sigmoid, ctnn::tanh, dense<5>>(4);   // activations on their own
     check_layers<dense<10>, softmax>(7);
+    check_layers<dense<10>, log_softmax>(7);
+    check_layers<dense<12>, reshape<3, 4>, log_softmax>(2);  // rows of the last dimension
     check_layers<reshape<3, 4>, flatten, dense<3>>(2);
     check_layers<dense<16>, dropout<0.3>, dense<4>>(9);  // the same counter-based mask on both
 }
@@ -140,6 +174,91 @@ TEST_CASE("cuda: losses equal the CPU losses inside train_step", "[cuda]") {
     REQUIRE(lg == Approx(lc).epsilon(1e-10));
     REQUIRE_THROWS_WITH(train_step(g, gc, og, loss::cross_entropy{}, x, std::vector<std::int32_t>{0, 1, 2, 3, 0, 1}),
                         Catch::Contains("label 3 at index 3 is outside [0, 3)"));
+}
+
+TEST_CASE("cuda: the new losses equal the CPU losses (train_step; pair losses with both gradients)", "[cuda][loss]") {
+    const std::vector<std::int32_t> labels{0, 2, 1, 1, 0, 2};
+    const auto targets = values<double>(18, 7, -1.5, 1.5);
+    auto bits = values<double>(18, 8, 0, 1);
+    for (auto& b : bits) b = b > 0.5 ? 1 : 0;
+    auto adam = [](auto ps) { return optim::adam(ps, {1e-2}); };
+    check_step(loss::huber{0.7}, adam, targets);
+    check_step(loss::smooth_l1{0.5}, adam, targets);
+    check_step(loss::smooth_l1{0.0}, adam, targets);
+    check_step(loss::bce_with_logits{0.1}, adam, bits);
+    check_step(loss::bce_with_logits(0.2, loss::smoothing_mode::two_sided), adam, bits);
+    const std::vector<double> w{0.5, 1.0, 2.0};
+    check_step2(loss::weighted_bce_with_logits<double, cpu>(w, 0.1), loss::weighted_bce_with_logits<double, cuda>(w, 0.1), adam,
+                bits);
+    check_step(loss::nll{}, adam, labels);
+    // nll after log_softmax on both policies
+    {
+        using m_t = basic_sequential<double, input<12>, dense<5>, ctnn::tanh, dense<3>, log_softmax>;
+        m_t c{seed{6}};
+        m_t::on<cuda> g{seed{6}};
+        auto cc = c.context(6);
+        auto gc = g.context(6);
+        optim::sgd oc(c.parameters(), {0.1, 0.9});
+        optim::sgd og(g.parameters(), {0.1, 0.9});
+        for (int s = 0; s < 2; ++s) {
+            const auto x = values<double>(72, 40 + std::uint64_t(s));
+            const double lc = train_step(c, cc, oc, loss::nll{}, x, labels);
+            const double lg = train_step(g, gc, og, loss::nll{}, x, labels);
+            REQUIRE(lg == Approx(lc).epsilon(1e-10));
+        }
+        require_close(g.host_parameters(), c.host_parameters(), 1e-10, "log_softmax + nll parameters");
+        REQUIRE_THROWS_WITH(train_step(g, gc, og, loss::nll{}, values<double>(72, 3), std::vector<std::int32_t>{0, 1, 2, 3, 0, 1}),
+                            Catch::Contains("nll: label 3 at index 3 is outside [0, 3)"));
+    }
+    // pair losses
+    check_pair(loss::gaussian_kl{}, 4, 3, {});
+    check_pair(loss::cosine_embedding{0.1}, 5, 4, {1, -1, -1, 1, -1});
+    std::vector<double> t(12);
+    for (std::size_t i = 0; i < 12; ++i) t[i] = i % 3 == 0 ? -1 : 1;
+    check_pair(loss::margin_ranking{0.3}, 3, 4, t);
+    // weights and policy belong together: the op takes per-call weights in device memory too
+    buffer_t<cuda, double> gy(18), gt(18), gw(3), gdy(18), gl(1);
+    const auto y = values<double>(18, 9);
+    copy_from_host<cuda>(gy.data(), y.data(), 18);
+    copy_from_host<cuda>(gt.data(), bits.data(), 18);
+    copy_from_host<cuda>(gw.data(), w.data(), 3);
+    const auto rule = rules::pointwise_loss<double>{rules::pointwise_kind::bce_with_logits};
+    ops::pointwise_loss<cuda>(rule, gy.data(), gt.data(), gw.data(), 3, 18, gdy.data(), gl.data());
+    std::vector<double> dy_c(18), dy_g(18);
+    double l_c = 0;
+    ops::pointwise_loss<cpu>(rule, y.data(), bits.data(), w.data(), 3, 18, dy_c.data(), &l_c);
+    copy_to_host<cuda>(dy_g.data(), gdy.data(), 18);
+    REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(l_c).epsilon(1e-14));
+    require_close(dy_g, dy_c, 1e-14, "weighted pointwise op");
+}
+
+TEST_CASE("cuda: a user-defined loss of ops:: calls trains through train_step and fit on the GPU like on the CPU",
+          "[cuda][loss][fit]") {
+    const auto targets = values<double>(18, 7);
+    const std::vector<double> w{1.0, 3.0, 0.5};
+    check_step2(test::weighted_mse<cpu>(w), test::weighted_mse<cuda>(w), [](auto ps) { return optim::adam(ps, {1e-2}); },
+                targets);
+    auto d = data::dataset<float>::zeros(256, 4, 0, 3);
+    rng gd{seed{3}};
+    for (std::size_t i = 0; i < 256; ++i) {
+        for (std::size_t j = 0; j < 4; ++j) d.x[i * 4 + j] = float(gd.uniform(-1, 1));
+        for (std::size_t k = 0; k < 3; ++k) d.targets[i * 3 + k] = d.x[i * 4 + k] - 0.5f * d.x[i * 4 + k + 1];
+    }
+    using model = sequential<input<4>, dense<3>>;
+    model c{seed{2}};
+    model::on<cuda> g{seed{2}};
+    optim::adam oc(c.parameters(), {0.05});
+    optim::adam og(g.parameters(), {0.05});
+    fit_options o;
+    o.epochs = 6;
+    o.batch = 32;
+    o.sync_every = 3;
+    const auto rc = fit(c, oc, test::weighted_mse<cpu>(w), d, o);
+    const auto rg = fit(g, og, test::weighted_mse<cuda>(w), d, o);
+    REQUIRE(rg.history.size() == 6);
+    for (std::size_t e = 0; e < 6; ++e) REQUIRE(rg.history[e].loss == Approx(rc.history[e].loss).epsilon(1e-4));
+    REQUIRE(rg.history.back().loss < rg.history.front().loss / 10);
+    require_close(g.host_parameters(), c.host_parameters(), 1e-4, "parameters after fit");
 }
 
 TEST_CASE("cuda: optimizers equal the CPU optimizers", "[cuda]") {
