@@ -111,6 +111,58 @@ TEST_CASE("optimizers: the vectorised pass equals the scalar rule on unaligned r
     for (std::size_t i = 3; i < n; ++i) REQUIRE(std::isfinite(p[i]));
 }
 
+TEST_CASE("optimizer ops: ops::*_update<cpu> equal the scalar rules, bit for bit across the threaded split",
+          "[optim][ops]") {
+    // 70 000 values: above the 64 Ki threshold, so the range is split among the pool's threads
+    constexpr std::size_t n = 70000;
+    std::vector<double> p(n), g(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        p[i] = std::sin(0.001 * double(i));
+        g[i] = std::cos(0.003 * double(i)) * 0.1;
+    }
+    SECTION("sgd with Nesterov momentum, two steps") {
+        auto q = p;
+        std::vector<double> buf(n), ref_b(n);
+        auto ref = p;
+        for (int t = 0; t < 2; ++t) {
+            ops::sgd_update<cpu>(q.data(), g.data(), buf.data(), n, 0.1, 0.9, 1.0, 1e-2, t == 0, true);
+            for (std::size_t i = 0; i < n; ++i) {
+                const double gd = g[i] + 1e-2 * ref[i];
+                ref_b[i] = t == 0 ? gd : 0.9 * ref_b[i] + gd;
+                ref[i] -= 0.1 * (gd + 0.9 * ref_b[i]);
+            }
+        }
+        for (std::size_t i = 0; i < n; i += 997) REQUIRE(q[i] == Approx(ref[i]).epsilon(1e-14));
+    }
+    SECTION("adamw and rmsprop, one step") {
+        auto q = p;
+        std::vector<double> m(n), v(n);
+        const double lr = 1e-3, b1 = 0.9, b2 = 0.999, wd = 0.01;
+        ops::adam_update<cpu>(q.data(), g.data(), m.data(), v.data(), n, b1, b2, 1e-8, wd, lr / (1 - b1),
+                              1 / std::sqrt(1 - b2), 1 - lr * wd, true);
+        for (std::size_t i = 0; i < n; i += 997) {
+            const double pd = p[i] * (1 - lr * wd), mv = (1 - b1) * g[i], vv = (1 - b2) * g[i] * g[i];
+            REQUIRE(m[i] == Approx(mv).epsilon(1e-14));
+            REQUIRE(q[i] == Approx(pd - lr / (1 - b1) * mv / (std::sqrt(vv) / std::sqrt(1 - b2) + 1e-8)).epsilon(1e-12));
+        }
+        auto r = p;
+        std::vector<double> vr(n);
+        ops::rmsprop_update<cpu>(r.data(), g.data(), vr.data(), static_cast<double*>(nullptr), n, 0.01, 0.99, 1e-8, 0.0, 0.0);
+        for (std::size_t i = 0; i < n; i += 997)
+            REQUIRE(r[i] == Approx(p[i] - 0.01 * g[i] / (std::sqrt(0.01 * g[i] * g[i]) + 1e-8)).epsilon(1e-12));
+    }
+    SECTION("the result does not depend on the thread count") {
+        auto a = p, b = p;
+        std::vector<double> ma(n), va(n), mb(n), vb(n);
+        ops::adam_update<cpu>(a.data(), g.data(), ma.data(), va.data(), n, 0.9, 0.999, 1e-8, 0.0, 1e-2, 1.0, 1.0, false);
+        const std::size_t threads = default_pool().size();
+        set_num_threads(1);
+        ops::adam_update<cpu>(b.data(), g.data(), mb.data(), vb.data(), n, 0.9, 0.999, 1e-8, 0.0, 1e-2, 1.0, 1.0, false);
+        set_num_threads(threads);
+        REQUIRE(std::memcmp(a.data(), b.data(), n * sizeof(double)) == 0);
+    }
+}
+
 TEST_CASE("schedules: step, cosine and warm-up", "[optim][schedule]") {
     optim::step_lr st{.base = 1.0, .gamma = 0.5, .step_size = 2};
     REQUIRE(st(0) == 1.0);
