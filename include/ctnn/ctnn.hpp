@@ -30,6 +30,7 @@
 #include "loss/losses.hpp"
 #include "loss/pair_losses.hpp"
 #include "model/parameters.hpp"
+#include "model/graph.hpp"
 #include "model/sequential.hpp"
 #include "models/resnet.hpp"
 #include "ops/loss_ops.hpp"
@@ -49,4 +50,5 @@
 #include "metrics/confusion.hpp"
 #include "train/callbacks.hpp"
 #include "train/fit.hpp"
+#include "train/graph_step.hpp"
 #include "train/step.hpp"

@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <string_view>
 
+#include <string>
+#include <vector>
+
+#include "../backend/epilogue.hpp"
 #include "../core/random.hpp"
 #include "../core/shape.hpp"
 
@@ -35,11 +39,46 @@ struct param_desc {
     }
 };
 
-/// A layer bound to its input shape and value type. Shapes are per sample; data is row-major
-/// [batch, sample...]. `cache` holds `cache_size` values per sample for backward.
+/// A half-open range [begin, end) of the flat parameter buffer.
+struct param_range {
+    std::size_t begin = 0, end = 0;
+};
+
+/// Where one parameter tensor lives in a model's flat buffer: PyTorch name, shape, offset.
+struct parameter_entry {
+    std::string name;
+    param_desc desc;
+    std::size_t offset;
+};
+
+/// The layer contract. A *layer* is a layer spec bound to its per-sample input shape, value type and
+/// policy (`dense<256>::bind<shape<784>, float, cpu>`). Data is row-major [batch, sample...] in the
+/// policy's memory; shapes are per sample. The core members, all required:
+///
+/// | member | what it is |
+/// |---|---|
+/// | `value_type`, `input_shape`, `output_shape` | element type, per-sample shapes (`ctnn::shape<...>`) |
+/// | `parameter_count`, `parameters()` | number of parameters; `param_desc`s (PyTorch names, layouts) summing to it |
+/// | `cache_size` | values per sample the layer keeps from `forward` for `backward` |
+/// | `name` | a short name for messages |
+/// | `attach(p, g)` | the layer's slices of the model's flat parameter and gradient buffers |
+/// | `init(rng&)` | draws the parameters |
+/// | `forward(x, y, batch, cache, mode)` | training forward; may write `cache` |
+/// | `backward(x, y, dy, dx, batch, cache, param_grads)` | accumulates (`+=`) parameter gradients when `param_grads`; writes (`=`) dx unless dx is null |
+/// | `predict(x, y, batch) const` | inference; reads nothing but parameters and states, so it is safe from several threads |
+///
+/// Optional capabilities, each a concept below. A layer that declares part of one must declare all of
+/// it: containers check every layer with `check_layer_contract<L>()`, so a misspelt member is a compile
+/// error naming what is missing, never a silently disabled feature.
+/// - stateful (`state_count`, `states()`, `attach_state(T*)`): non-trained values that travel with the
+///   model (batch norm's running statistics).
+/// - needs scratch (`scratch_size(batch)`, and `forward`/`backward`/`predict` (and `predict_fused`) taking
+///   a trailing `T* scratch`): temporary memory for one call, planned by the container.
+/// - fuses a following activation (`fuses_activation`, `predict_fused(x, y, batch, kind, slope)`).
+/// - fusable activation (`fusable`, `kind`, `slope`; its backward reads only y and dy).
+/// - composite (`layout(...)`, `collect_trainable(...)`, ...): a container of layers (chains, blocks).
 template <class L>
-concept layer = requires(L& l, const L& cl, typename L::value_type* p, const typename L::value_type* cp, std::size_t n,
-                         rng& g) {
+concept layer_core = requires {
     typename L::value_type;
     requires shape_type<typename L::input_shape>;
     requires shape_type<typename L::output_shape>;
@@ -47,20 +86,108 @@ concept layer = requires(L& l, const L& cl, typename L::value_type* p, const typ
     { L::cache_size } -> std::convertible_to<std::size_t>;
     { L::name } -> std::convertible_to<std::string_view>;
     L::parameters();
-    l.attach(p, p);
-    l.init(g);
-    l.forward(cp, p, n, p, mode::train);
-    l.backward(cp, cp, cp, p, n, cp, true);
-    cl.predict(cp, p, n);
 };
 
-/// Layers may also own *states*: values that are not trained but travel with the model (batch_norm's
-/// running statistics). Such a layer declares `state_count`, `states()` (descriptors in order) and
-/// `attach_state(T*)`; `sequential` keeps all states in one buffer beside the parameters.
+/// The scratch capability: `scratch_size(batch)` values of the policy's memory, enough for any batch up
+/// to `batch`, handed to each call as a trailing pointer that is the layer's alone during that call.
 template <class L>
-constexpr std::size_t state_count_of() {
-    if constexpr (requires { L::state_count; }) return L::state_count;
-    else return 0;
+concept scratch_layer = layer_core<L> && requires(L& l, const L& cl, typename L::value_type* p,
+                                                  const typename L::value_type* cp, std::size_t n) {
+    { L::scratch_size(n) } -> std::convertible_to<std::size_t>;
+    l.forward(cp, p, n, p, mode::train, p);
+    l.backward(cp, cp, cp, p, n, cp, true, p);
+    cl.predict(cp, p, n, p);
+};
+
+/// A layer (see the table above): the core members, with or without the scratch capability.
+template <class L>
+concept layer = layer_core<L> && (scratch_layer<L> || requires(L& l, const L& cl, typename L::value_type* p,
+                                                                const typename L::value_type* cp, std::size_t n, rng& g) {
+                                      l.attach(p, p);
+                                      l.init(g);
+                                      l.forward(cp, p, n, p, mode::train);
+                                      l.backward(cp, cp, cp, p, n, cp, true);
+                                      cl.predict(cp, p, n);
+                                  });
+
+/// The stateful capability: `state_count` values in the model's state buffer, described by `states()`.
+template <class L>
+concept stateful_layer = requires(L& l, typename L::value_type* p) {
+    { L::state_count } -> std::convertible_to<std::size_t>;
+    L::states();
+    l.attach_state(p);
+};
+
+/// The capability of computing a following fusable activation in the same pass (GEMM epilogue).
+template <class L>
+concept fusing_layer = requires(const L& cl, typename L::value_type* p, const typename L::value_type* cp, std::size_t n) {
+    { L::fuses_activation } -> std::convertible_to<bool>;
+    requires(scratch_layer<L> ? requires { cl.predict_fused(cp, p, n, activation_kind::none, typename L::value_type(0), p); }
+                              : requires { cl.predict_fused(cp, p, n, activation_kind::none, typename L::value_type(0)); });
+};
+
+/// An activation that a fusing layer can compute in its epilogue (`kind`, `slope`).
+template <class L>
+concept fusable_activation = requires {
+    { L::fusable } -> std::convertible_to<bool>;
+    { L::kind } -> std::convertible_to<activation_kind>;
+    { L::slope } -> std::convertible_to<typename L::value_type>;
+};
+
+/// A container of layers (chains and blocks): names its entries, reports its trainable ranges and
+/// whether it has any, and forwards freezing and per-layer stream copies to its members.
+template <class L>
+concept composite_layer = requires(const L& cl, std::vector<param_range>& ranges, std::vector<parameter_entry>& out,
+                                   const std::string& prefix, std::size_t n) {
+    cl.layout(prefix, n, n, true, out);
+    cl.collect_trainable(n, ranges);
+    { cl.has_trainable() } -> std::convertible_to<bool>;
+};
+
+/// Counts the values of a list of descriptors.
+template <class Descs>
+constexpr std::size_t described_size(const Descs& d) {
+    std::size_t s = 0;
+    for (const auto& e : d) s += e.size();
+    return s;
+}
+
+/// Asserts at compile time that L keeps the whole contract of every capability it declares part of.
+template <class L>
+constexpr bool check_layer_contract() {
+    static_assert(layer_core<L>, "ctnn::layer: a bound layer must declare value_type, input_shape, output_shape, "
+                                 "parameter_count, cache_size, name and parameters(); see layers/concepts.hpp");
+    if constexpr (!requires { &L::layout; })  // composites name their entries themselves
+        static_assert(described_size(L::parameters()) == L::parameter_count,
+                      "ctnn::layer: the sizes of parameters() must add up to parameter_count; describe every parameter "
+                      "tensor (name and PyTorch dims)");
+    constexpr bool declares_state = requires { L::state_count; } || requires { L::states(); } ||
+                                    requires(L& l) { l.attach_state(nullptr); };
+    static_assert(!declares_state || stateful_layer<L>,
+                  "ctnn::layer: a layer with states must declare all of state_count, states() and "
+                  "attach_state(T*); one of them is missing or misspelt");
+    if constexpr (stateful_layer<L> && !requires { &L::layout; })
+        static_assert(described_size(L::states()) == L::state_count,
+                      "ctnn::layer: the sizes of states() must add up to state_count");
+    constexpr bool declares_scratch = requires { L::scratch_size; } || requires { &L::scratch_size; };
+    static_assert(!declares_scratch || scratch_layer<L>,
+                  "ctnn::layer: a layer with scratch_size(batch) must take a trailing `T* scratch` in forward, "
+                  "backward and predict; one of them has the old signature or is misspelt");
+    constexpr bool declares_fusing = requires { L::fuses_activation; } || requires { &L::predict_fused; };
+    static_assert(!declares_fusing || fusing_layer<L>,
+                  "ctnn::layer: a layer that fuses activations must declare fuses_activation and "
+                  "predict_fused(x, y, batch, kind, slope[, scratch]) const");
+    constexpr bool declares_fusable = requires { L::fusable; } || requires { L::kind; };
+    static_assert(!declares_fusable || fusable_activation<L>,
+                  "ctnn::layer: a fusable activation must declare fusable, kind and slope");
+    constexpr bool declares_composite = requires { &L::layout; } || requires { &L::collect_trainable; } ||
+                                        requires { &L::has_trainable; };
+    static_assert(!declares_composite || composite_layer<L>,
+                  "ctnn::layer: a composite layer (a block of layers) must declare layout(...), "
+                  "collect_trainable(base, ranges) and has_trainable(); one of them is missing or misspelt");
+    static_assert(layer<L>, "ctnn::layer: forward/backward/predict/attach/init do not have the signatures of the "
+                            "contract (layers/concepts.hpp)");
+    return true;
 }
 
 /// A layer specification (`dense<256>`, `relu`): binds to an input shape and value type.

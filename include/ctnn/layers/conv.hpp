@@ -110,16 +110,20 @@ struct conv2d {
         void init(rng& g) {
             init::layer(O.init, std::span<T>(this->m_w, Filters * Kg), std::span<T>(this->m_b, O.bias ? Filters : 0), Kg, Fg * KK, g);
         }
-        void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
-        void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
-        /// `sequential` fuses a following relu/leaky_relu/sigmoid/tanh/identity into the GEMM epilogue.
-        static constexpr bool fuses_activation = true;
-        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
-            ops::conv2d_forward<P>(x, y, this->m_w, epilogue<T>{this->m_b, act, slope}, lowering, batch);
+        /// Scratch per call (the container's plan): tap-ordered weights and, where materialised, columns.
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept { return ops::conv_scratch<P, T>(lowering, batch); }
+        void forward(const T* x, T* y, std::size_t batch, T*, mode, T* scratch) const { predict(x, y, batch, scratch); }
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
+            predict_fused(x, y, batch, activation_kind::none, T(0), scratch);
         }
-        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
+        /// Containers fuse a following relu/leaky_relu/sigmoid/tanh/identity into the GEMM epilogue.
+        static constexpr bool fuses_activation = true;
+        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope, T* scratch) const {
+            ops::conv2d_forward<P>(x, y, this->m_w, epilogue<T>{this->m_b, act, slope}, lowering, batch, scratch);
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads, T* scratch) {
             ops::conv2d_backward<P>(x, dy, this->m_w, param_grads ? this->m_dw : nullptr, param_grads ? this->m_db : nullptr, dx,
-                                    lowering, batch);
+                                    lowering, batch, scratch);
         }
     };
 };
@@ -181,19 +185,23 @@ struct conv_transpose2d {
             init::layer(O.init, std::span<T>(this->m_w, C * Fg * KK), std::span<T>(this->m_b, O.bias ? Filters : 0), Fg * KK, C * KK,
                         g);
         }
-        void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
-        void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
+        /// Scratch per call (the container's plan): that of the exchanged convolution.
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept { return ops::conv_scratch<P, T>(lowering, batch); }
+        void forward(const T* x, T* y, std::size_t batch, T*, mode, T* scratch) const { predict(x, y, batch, scratch); }
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
+            predict_fused(x, y, batch, activation_kind::none, T(0), scratch);
+        }
         static constexpr bool fuses_activation = true;
-        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
-            ops::conv2d_backward<P, T>(nullptr, x, this->m_w, nullptr, nullptr, y, lowering, batch);
+        void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope, T* scratch) const {
+            ops::conv2d_backward<P, T>(nullptr, x, this->m_w, nullptr, nullptr, y, lowering, batch, scratch);
             ops::apply_epilogue<P>(epilogue<T>{this->m_b, act, slope}, y, batch * OH * OW, Filters, Filters);
         }
-        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads, T* scratch) {
             if (param_grads) {
-                ops::conv2d_backward<P, T>(dy, x, this->m_w, this->m_dw, nullptr, nullptr, lowering, batch);
+                ops::conv2d_backward<P, T>(dy, x, this->m_w, this->m_dw, nullptr, nullptr, lowering, batch, scratch);
                 if constexpr (O.bias) ops::accumulate_column_sums<P>(this->m_db, dy, batch * OH * OW, Filters);
             }
-            if (dx) ops::conv2d_forward<P, T>(dy, dx, this->m_w, epilogue<T>{}, lowering, batch);
+            if (dx) ops::conv2d_forward<P, T>(dy, dx, this->m_w, epilogue<T>{}, lowering, batch, scratch);
         }
     };
 };
@@ -222,15 +230,17 @@ struct pool2d {
         static constexpr std::size_t cache_size = Max ? OH * OW * C : 0;  // index of each maximum
         static constexpr conv::geometry geometry{H, W, C, OH, OW, Kernel.h, Kernel.w, stride.h, stride.w, O.padding.h, O.padding.w, 1, 1};
 
-        void forward(const T* x, T* y, std::size_t batch, T* cache, mode) const {
+        /// Scratch per call (the container's plan): predict's winner indices (max pooling).
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept { return Max ? batch * OH * OW * C : 0; }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode, T*) const {
             if constexpr (Max) ops::max_pool_forward<P>(x, y, cache, geometry, batch);
             else ops::avg_pool_forward<P>(x, y, geometry, batch);
         }
-        void predict(const T* x, T* y, std::size_t batch) const {
-            if constexpr (Max) ops::max_pool_forward<P>(x, y, ops::detail::workspace<P, T, 4>(batch * OH * OW * C), geometry, batch);
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
+            if constexpr (Max) ops::max_pool_forward<P>(x, y, scratch, geometry, batch);
             else ops::avg_pool_forward<P>(x, y, geometry, batch);
         }
-        void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool) const {
+        void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool, T*) const {
             if (!dx) return;
             if constexpr (Max) ops::max_pool_backward<P>(dy, cache, dx, geometry, batch);
             else ops::avg_pool_backward<P>(dy, dx, geometry, batch);

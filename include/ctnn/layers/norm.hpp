@@ -64,29 +64,35 @@ struct batch_norm_spec {
             for (std::size_t c = 0; c < C; ++c) running_mean()[c] = T(0), running_var()[c] = T(1);
             *batches() = T(0);
         }
-        void forward(const T* x, T* y, std::size_t batch, T*, mode m) {
+        /// Scratch per call (the container's plan): the CPU sweeps' per-channel sums and coefficients.
+        static constexpr std::size_t scratch_size(std::size_t) noexcept { return ops::batch_norm_scratch<P>(C); }
+        void forward(const T* x, T* y, std::size_t batch, T*, mode m, T* scratch) {
             m_trained = m == mode::train;
             const std::size_t rows = batch * (In::size / C);
             if (m_trained)
                 ops::batch_norm<P>(norm::batch_norm_train<T>{x, y, m_gamma, m_beta, running_mean(), running_var(), batch_mean(),
-                                                             batch_invstd(), batches(), rows, C, T(O.momentum), T(O.eps)});
+                                                             batch_invstd(), batches(), rows, C, T(O.momentum), T(O.eps)},
+                                   scratch);
             else
-                predict(x, y, batch);
+                predict(x, y, batch, scratch);
         }
-        void predict(const T* x, T* y, std::size_t batch) const {
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
             ops::batch_norm<P>(norm::batch_norm_eval<T>{x, y, m_gamma, m_beta, running_mean(), running_var(),
-                                                        batch * (In::size / C), C, T(O.eps)});
+                                                        batch * (In::size / C), C, T(O.eps)},
+                               scratch);
         }
-        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads, T* scratch) {
             const std::size_t rows = batch * (In::size / C);
             T* dgamma = param_grads ? m_dgamma : nullptr;
             if (!dgamma && !dx) return;
             if (m_trained)
                 ops::batch_norm<P>(norm::batch_norm_train_backward<T>{x, dy, m_gamma, batch_mean(), batch_invstd(), dgamma,
-                                                                      m_dbeta, dx, rows, C});
+                                                                      m_dbeta, dx, rows, C},
+                                   scratch);
             else
                 ops::batch_norm<P>(norm::batch_norm_eval_backward<T>{x, dy, m_gamma, running_mean(), running_var(), dgamma,
-                                                                     m_dbeta, dx, rows, C, T(O.eps)});
+                                                                     m_dbeta, dx, rows, C, T(O.eps)},
+                                   scratch);
         }
 
     private:

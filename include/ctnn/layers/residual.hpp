@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// @file residual.hpp  residual<main, shortcut>: y = main(x) + shortcut(x), the block of ResNets, with
-/// each branch a `chain<specs...>` of layers (an empty chain is the identity shortcut).
+/// @file residual.hpp  Blocks of branches on one input, merged: residual<main, shortcut> (add),
+/// concat<a, b> (channels), parallel<merge, branches...> (add, average or concat). Each branch is any
+/// layer spec — usually a `chain<specs...>` (the one chain implementation, model/chain.hpp), where
+/// `chain<>` is the identity — so blocks nest in chains and chains in blocks to any depth.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -9,293 +12,303 @@
 #include <utility>
 #include <vector>
 
-#include "../model/parameters.hpp"
+#include "../model/chain.hpp"
 #include "../ops/conv.hpp"
 #include "concepts.hpp"
 #include "named.hpp"
 
 namespace ctnn {
 
-/// A list of layer specs run one after the other inside a block: `chain<conv2d<64, 3, {.padding = 1}>,
-/// batch_norm2d<>, relu>`. `chain<>` is the identity.
-template <class... Specs>
-struct chain {};
+/// How the branches of a block are merged.
+enum class merge { add, average, concat };
+
+/// How a block names its branches' entries.
+/// `positional`: `<block>.<branch name>.<i>.` (residual: main/shortcut, concat: a/b, parallel: 0, 1, ...);
+/// `flat`: only by the layers' own `named<>` names (torchvision's BasicBlock: `layer1.0.conv1.weight`,
+/// `layer1.0.downsample.0.weight`).
+enum class branch_names { positional, flat };
 
 namespace detail {
-template <class In, class T, class P, class... Specs>
-struct bind_chain;  // model/sequential.hpp
+/// Branch names of a block: `names[k]` (a type, so that it can be a template argument); `numbered`
+/// names branches by index.
+struct residual_branch_names {
+    static constexpr const char* names[] = {"main", "shortcut"};
+};
+struct concat_branch_names {
+    static constexpr const char* names[] = {"a", "b"};
+};
+struct numbered {};
 
-/// One branch of a block bound to its input: the bound layers, their per-sample activation and cache
-/// sizes, and parameter/state offsets inside the block.
-template <class In, class T, class P, class Chain>
-struct branch;
-template <class In, class T, class P, class... Specs>
-struct branch<In, T, P, chain<Specs...>> {
-    using layers = typename bind_chain<In, T, P, Specs...>::type;
-    static constexpr std::size_t depth = sizeof...(Specs);
-    template <std::size_t I>
-    using layer_type = std::tuple_element_t<I, layers>;
-    using output_shape = typename decltype([] {
-        if constexpr (depth == 0) return std::type_identity<In>{};
-        else return std::type_identity<typename layer_type<depth - 1>::output_shape>{};
-    }())::type;
+/// Whether a bound branch is the identity (`chain<>`): its output is its input, nothing is stored.
+template <class B>
+constexpr bool is_identity_branch() {
+    if constexpr (requires { B::depth; }) return B::depth == 0;
+    else return false;
+}
 
+/// N branches (bound layers) on the same input In, merged by M. Parameters, states and caches of the
+/// branches lie side by side; see chain.hpp for the scratch plan.
+template <class In, class T, class P, merge M, class Names, branch_names Naming, class... Branches>
+class fork {
+public:
+    using branches = std::tuple<Branches...>;
+    static constexpr std::size_t N = sizeof...(Branches);
+    template <std::size_t K>
+    using branch_type = std::tuple_element_t<K, branches>;
+    using value_type = T;
+    using policy = P;
+    using input_shape = In;
+
+private:
+    using idx = std::make_index_sequence<N>;
+    using first_shape = typename branch_type<0>::output_shape;
+    static constexpr std::size_t first_last = last_dim_v<first_shape>;
+    static constexpr bool same_shapes = (std::is_same_v<typename Branches::output_shape, first_shape> && ...);
+    static constexpr bool concatenable =
+        ((Branches::output_shape::rank == first_shape::rank &&
+          Branches::output_shape::size / last_dim_v<typename Branches::output_shape> == first_shape::size / first_last) &&
+         ...);
+    static_assert(N >= 1, "ctnn::parallel: a block needs at least one branch");
+    static_assert(M == merge::concat || same_shapes,
+                  "ctnn::residual: the main branch and the shortcut produce different shapes; give the shortcut a "
+                  "projection (e.g. chain<conv2d<F, 1, {.stride = S, .bias = false}>, batch_norm2d<>>) — for add and "
+                  "average merges every branch must produce the same shape");
+    static_assert(M != merge::concat || concatenable,
+                  "ctnn::concat: the branches' outputs must agree in every dimension but the last (channels)");
+    static_assert(M != merge::concat || N == 2, "ctnn::concat: concatenation joins exactly two branches; nest blocks for more");
     template <class F>
-    static constexpr auto per_layer(F f) {
-        std::array<std::size_t, depth + 1> o{};
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            std::size_t acc = 0, k = 0;
-            ((o[k++] = acc, acc += f(std::type_identity<layer_type<I>>{})), ...);
-            o[depth] = acc;
-        }(std::make_index_sequence<depth>{});
+    static constexpr auto prefix_sums(F f) {
+        std::array<std::size_t, N + 1> o{};
+        std::size_t acc = 0;
+        static_for([&](auto k) { o[k] = acc, acc += f(std::type_identity<branch_type<k>>{}); }, idx{});
+        o[N] = acc;
         return o;
     }
-    static constexpr auto param_off = per_layer([](auto t) { return decltype(t)::type::parameter_count; });
-    static constexpr auto state_off = per_layer([](auto t) { return state_count_of<typename decltype(t)::type>(); });
-    // per sample: each layer's output, then each layer's cache
-    static constexpr auto act_off = per_layer([](auto t) { return decltype(t)::type::output_shape::size; });
-    static constexpr auto cache_off = per_layer([](auto t) { return decltype(t)::type::cache_size; });
-    static constexpr std::size_t parameter_count = param_off[depth], state_count = state_off[depth];
-    static constexpr std::size_t cache_size = act_off[depth] + cache_off[depth];
-    static constexpr std::size_t widest = [] {
-        std::size_t m = In::size;
-        for (std::size_t i = 0; i < depth; ++i) m = std::max(m, act_off[i + 1] - act_off[i]);
-        return m;
-    }();
+    static constexpr std::size_t last_sum = (last_dim_v<typename Branches::output_shape> + ...);
 
-    layers m_layers{};
+public:
+    using output_shape = std::conditional_t<M == merge::concat, with_last_t<first_shape, last_sum>, first_shape>;
+    static constexpr std::string_view name = M == merge::add ? "residual" : M == merge::concat ? "concat" : "parallel";
+    static constexpr auto parameter_offsets = prefix_sums([](auto t) { return decltype(t)::type::parameter_count; });
+    static constexpr auto state_offsets = prefix_sums([](auto t) {
+        if constexpr (stateful_layer<typename decltype(t)::type>) return std::size_t(decltype(t)::type::state_count);
+        else return std::size_t(0);
+    });
+    static constexpr std::size_t parameter_count = parameter_offsets[N], state_count = state_offsets[N];
+    /// Per sample, for each branch: its cache, then its output (none for the identity).
+    static constexpr auto cache_offsets = prefix_sums([](auto t) {
+        using B = typename decltype(t)::type;
+        return B::cache_size + (is_identity_branch<B>() ? 0 : B::output_shape::size);
+    });
+    static constexpr std::size_t cache_size = cache_offsets[N];
+    /// Per sample: the branch outputs (predict) or their gradients (backward), then one input gradient.
+    static constexpr auto output_offsets = prefix_sums([](auto t) { return decltype(t)::type::output_shape::size; });
+    static constexpr std::size_t own_scratch = output_offsets[N] + In::size;
+    static constexpr std::size_t scratch_size(std::size_t batch) noexcept {
+        std::size_t m = 0;
+        static_for([&](auto k) { m = std::max(m, scratch_of<branch_type<k>>(batch)); }, idx{});
+        return own_scratch * batch + m;
+    }
+    static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
+    static constexpr std::array<param_desc, 0> states() noexcept { return {}; }
 
-    template <class F>
-    void each(F&& f) {
-        [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(m_layers), std::integral_constant<std::size_t, I>{}), ...); }(
-            std::make_index_sequence<depth>{});
-    }
-    template <class F>
-    void each(F&& f) const {
-        [&]<std::size_t... I>(std::index_sequence<I...>) { (f(std::get<I>(m_layers), std::integral_constant<std::size_t, I>{}), ...); }(
-            std::make_index_sequence<depth>{});
-    }
     void attach(T* p, T* g) noexcept {
-        each([&](auto& l, auto i) { l.attach(p + param_off[i], g + param_off[i]); });
+        each([&](auto& b, auto k) { b.attach(p + parameter_offsets[k], g + parameter_offsets[k]); });
     }
     void attach_state(T* s) noexcept {
-        each([&](auto& l, auto i) {
-            if constexpr (requires { l.attach_state(s); }) l.attach_state(s + state_off[i]);
+        each([&](auto& b, auto k) {
+            if constexpr (stateful_layer<std::remove_cvref_t<decltype(b)>>) b.attach_state(s + state_offsets[k]);
         });
     }
     void init(rng& g) {
-        each([&](auto& l, auto) { l.init(g); });
+        each([&](auto& b, auto) { b.init(g); });
     }
-    /// Output of layer i of the last forward, inside @p cache (batch-major regions).
-    static T* act(T* cache, std::size_t batch, std::size_t i) noexcept { return cache + batch * act_off[i]; }
-    static T* layer_cache(T* cache, std::size_t batch, std::size_t i) noexcept {
-        return cache + batch * (act_off[depth] + cache_off[i]);
-    }
-    /// Runs the branch; returns its output (x itself for the identity).
-    const T* forward(const T* x, std::size_t batch, T* cache, mode m) {
-        const T* cur = x;
-        each([&](auto& l, auto i) {
-            l.forward(cur, act(cache, batch, i), batch, layer_cache(cache, batch, i), m);
-            cur = act(cache, batch, i);
-        });
-        return cur;
-    }
-    /// Backward from dy (the branch output's gradient) to dx (may be null); g0, g1: scratch of
-    /// `widest · batch` values each.
-    void backward(const T* x, const T* dy, T* dx, std::size_t batch, T* cache, bool param_grads, T* g0, T* g1) {
-        const T* cur = dy;
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
-                auto& l = std::get<J>(m_layers);
-                const T* in = J == 0 ? x : act(cache, batch, J - 1);
-                T* d = J == 0 ? dx : (J % 2 ? g1 : g0);
-                l.backward(in, act(cache, batch, J), cur, d, batch, layer_cache(cache, batch, J), param_grads);
-                cur = d;
-            };
-            (one(std::integral_constant<std::size_t, depth - 1 - I>{}), ...);
-        }(std::make_index_sequence<depth>{});
-    }
-    /// Inference through scratch buffers s0/s1 (widest · batch each); returns the output pointer.
-    const T* predict(const T* x, std::size_t batch, T* s0, T* s1) const {
-        const T* cur = x;
-        each([&](const auto& l, auto i) {
-            T* out = i % 2 ? s1 : s0;
-            l.predict(cur, out, batch);
-            cur = out;
-        });
-        return cur;
-    }
-    void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                std::vector<parameter_entry>& out) const {
-        each([&](const auto& l, auto i) {
-            using L = std::remove_cvref_t<decltype(l)>;
-            const std::string p = entry_prefix<L>(prefix, i());
-            if constexpr (requires { l.layout(p, param_base, state_base, states, out); })
-                l.layout(p, param_base + param_off[i], state_base + state_off[i], states, out);
+
+    void forward(const T* x, T* y, std::size_t batch, T* cache, mode m, T* scratch) {
+        std::array<const T*, N> outs{};
+        T* const s = scratch + own_scratch * batch;
+        each([&](auto& b, auto k) {
+            using B = branch_type<k>;
+            T* c = cache + batch * cache_offsets[k];
+            if constexpr (is_identity_branch<B>()) outs[k] = x;
             else {
-                auto add = [&](const auto& descs, std::size_t off) {
-                    for (const auto& d : descs) {
-                        out.push_back({p + std::string(d.name), d, off});
-                        off += d.size();
-                    }
-                };
-                if (!states) add(L::parameters(), param_base + param_off[i]);
-                else if constexpr (requires { L::states(); }) add(L::states(), state_base + state_off[i]);
+                T* o = c + batch * B::cache_size;
+                call_forward(b, x, o, batch, c, m, s);
+                outs[k] = o;
             }
         });
+        join(outs, y, batch);
     }
-};
-}  // namespace detail
+    void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
+        std::array<const T*, N> outs{};
+        T* const s = scratch + own_scratch * batch;
+        each([&](const auto& b, auto k) {
+            using B = branch_type<k>;
+            if constexpr (is_identity_branch<B>()) outs[k] = x;
+            else {
+                T* o = scratch + batch * output_offsets[k];
+                call_predict(b, x, o, batch, s);
+                outs[k] = o;
+            }
+        });
+        join(outs, y, batch);
+    }
+    /// Backward: each branch from its part of dy; dx = Σ of the branches' input gradients (when dx is
+    /// not null).
+    void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads, T* scratch) {
+        T* const c = const_cast<T*>(cache);
+        T* const s = scratch + own_scratch * batch;
+        T* const dx_tmp = scratch + batch * output_offsets[N];
+        std::array<const T*, N> d{};
+        if constexpr (M == merge::add) d.fill(dy);
+        else if constexpr (M == merge::average) {
+            T* a = scratch;
+            ops::scale<P>(dy, T(1) / T(N), a, batch * output_shape::size);
+            d.fill(a);
+        } else {
+            T* da = scratch;
+            T* db = scratch + batch * output_offsets[1];
+            ops::resample<P>(conv::concat_channels<T>{da, db, const_cast<T*>(dy), last_dim_v<typename branch_type<0>::output_shape>,
+                                                      last_dim_v<typename branch_type<1>::output_shape>, true},
+                             batch * output_shape::size);
+            d = {da, db};
+        }
+        bool first = true;
+        each([&](auto& b, auto k) {
+            using B = branch_type<k>;
+            T* target = dx ? (first ? dx : dx_tmp) : nullptr;
+            if constexpr (is_identity_branch<B>()) {
+                if (target) ops::copy<P>(target, d[k], batch * In::size);
+            } else {
+                T* cb = c + batch * cache_offsets[k];
+                call_backward(b, x, static_cast<const T*>(cb + batch * B::cache_size), d[k], target, batch,
+                              static_cast<const T*>(cb), param_grads, s);
+            }
+            if (dx && !first) ops::add<P>(dx, dx_tmp, dx, batch * In::size);
+            first = false;
+        });
+    }
 
-namespace detail {
-/// Two branches on the same input: their parameters, states and caches side by side, and running
-/// both (what residual and concat share; they differ only in how the outputs merge).
-template <class In, class T, class P, class A, class B>
-struct branch_pair {
-    using a_branch = branch<In, T, P, A>;
-    using b_branch = branch<In, T, P, B>;
-    using value_type = T;
-    using input_shape = In;
-    static constexpr std::size_t parameter_count = a_branch::parameter_count + b_branch::parameter_count;
-    static constexpr std::size_t state_count = a_branch::state_count + b_branch::state_count;
-    static constexpr std::size_t cache_size = a_branch::cache_size + b_branch::cache_size;
-    static constexpr std::size_t widest = std::max(a_branch::widest, b_branch::widest);
-    static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
-
-    void attach(T* p, T* g) noexcept {
-        m_a.attach(p, g);
-        m_b.attach(p + a_branch::parameter_count, g + a_branch::parameter_count);
+    /// Names and offsets of the block's parameters or states for a model's state_dict.
+    void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
+                std::vector<parameter_entry>& out) const {
+        each([&](const auto& b, auto k) {
+            using B = std::remove_cvref_t<decltype(b)>;
+            const std::string p = branch_prefix(prefix, k());
+            if constexpr (composite_layer<B>)
+                b.layout(p, param_base + parameter_offsets[k], state_base + state_offsets[k], states, out);
+            else
+                layout_plain<B>(p, param_base + parameter_offsets[k], state_base + state_offsets[k], states, out);
+        });
     }
-    void attach_state(T* s) noexcept {
-        m_a.attach_state(s);
-        m_b.attach_state(s + a_branch::state_count);
+    void collect_trainable(std::size_t base, std::vector<param_range>& out) const {
+        each([&](const auto& b, auto k) {
+            using B = std::remove_cvref_t<decltype(b)>;
+            if constexpr (composite_layer<B>) b.collect_trainable(base + parameter_offsets[k], out);
+            else append_range(out, base + parameter_offsets[k], base + parameter_offsets[k + 1]);
+        });
     }
-    void init(rng& g) {
-        m_a.init(g);
-        m_b.init(g);
+    bool has_trainable() const noexcept {
+        bool any = false;
+        each([&](const auto& b, auto) {
+            using B = std::remove_cvref_t<decltype(b)>;
+            if constexpr (composite_layer<B>) any = any || b.has_trainable();
+            else any = any || B::parameter_count > 0;
+        });
+        return any;
     }
-    /// Both branches' outputs of a training forward (kept in @p cache).
-    std::pair<const T*, const T*> forward_both(const T* x, std::size_t batch, T* cache, mode m) {
-        const T* a = m_a.forward(x, batch, cache, m);
-        return {a, m_b.forward(x, batch, cache + batch * a_branch::cache_size, m)};
+    void update_trainable() noexcept {
+        each([&](auto& b, auto) {
+            if constexpr (requires { b.update_trainable(); }) b.update_trainable();
+        });
     }
-    /// Both branches' outputs at inference, in workspace `Use`.
-    template <int Use>
-    std::pair<const T*, const T*> predict_both(const T* x, std::size_t batch) const {
-        T* s = ops::detail::workspace<P, T, Use>(4 * widest * batch);
-        return {m_a.predict(x, batch, s, s + widest * batch), m_b.predict(x, batch, s + 2 * widest * batch, s + 3 * widest * batch)};
+    /// Freezes the layer named @p path inside a branch (see chain_core::set_frozen).
+    bool set_frozen(std::string_view path, bool frozen, frozen_mode how, const std::string& prefix) {
+        bool found = false;
+        each([&](auto& b, auto k) {
+            if constexpr (requires { b.set_frozen(path, frozen, how, prefix); })
+                if (!found) found = b.set_frozen(path, frozen, how, branch_prefix(prefix, k()));
+        });
+        return found;
     }
-    /// Backward of both branches from their output gradients da, db: dx = dx_a + dx_b (when dx is not
-    /// null); `Use` names the scratch workspace.
-    template <int Use>
-    void backward_both(const T* x, const T* da, const T* db, T* dx, std::size_t batch, const T* cache, bool param_grads) {
-        T* c = const_cast<T*>(cache);  // (the branches read their own activations from it)
-        T* s = ops::detail::workspace<P, T, Use>(3 * widest * batch);
-        T* dx_b = dx ? s + 2 * widest * batch : nullptr;
-        run_backward(m_a, x, da, dx, batch, c, param_grads, s);
-        run_backward(m_b, x, db, dx_b, batch, c + batch * a_branch::cache_size, param_grads, s);
-        if (dx) ops::add<P>(dx, dx_b, dx, batch * In::size);
+    template <class Other>
+    void copy_layer_state(const Other& o) {
+        each([&](auto& b, auto k) {
+            if constexpr (requires { b.copy_layer_state(o.template branch<k()>()); }) b.copy_layer_state(o.template branch<k()>());
+        });
     }
-    void layout_both(const std::string& prefix_a, const std::string& prefix_b, std::size_t param_base, std::size_t state_base,
-                     bool states, std::vector<parameter_entry>& out) const {
-        m_a.layout(prefix_a, param_base, state_base, states, out);
-        m_b.layout(prefix_b, param_base + a_branch::parameter_count, state_base + a_branch::state_count, states, out);
+    /// Branch @p K (bound type).
+    template <std::size_t K>
+    auto& branch() noexcept {
+        return std::get<K>(m_branches);
+    }
+    template <std::size_t K>
+    const auto& branch() const noexcept {
+        return std::get<K>(m_branches);
     }
 
 private:
-    /// A branch's backward; the identity branch passes its gradient through.
-    template <class Br>
-    static void run_backward(Br& br, const T* x, const T* d, T* dx, std::size_t batch, T* cache, bool param_grads, T* s) {
-        if constexpr (Br::depth == 0) {
-            if (dx) ops::copy<P>(dx, d, batch * In::size);
-        } else
-            br.backward(x, d, dx, batch, cache, param_grads, s, s + widest * batch);
+    static std::string branch_prefix(const std::string& prefix, std::size_t k) {
+        if constexpr (Naming == branch_names::flat) return prefix;
+        else if constexpr (!std::is_same_v<Names, numbered>) return prefix + Names::names[k] + ".";
+        else return prefix + std::to_string(k) + ".";
     }
-    a_branch m_a;
-    b_branch m_b;
+    static void join(const std::array<const T*, N>& outs, T* y, std::size_t batch) {
+        const std::size_t n = batch * output_shape::size;
+        if constexpr (M == merge::concat)
+            ops::resample<P>(conv::concat_channels<T>{const_cast<T*>(outs[0]), const_cast<T*>(outs[1]), y,
+                                                      last_dim_v<typename branch_type<0>::output_shape>,
+                                                      last_dim_v<typename branch_type<1>::output_shape>, false},
+                             n);
+        else {
+            if constexpr (N == 1) ops::copy<P>(y, outs[0], n);
+            else {
+                ops::add<P>(outs[0], outs[1], y, n);
+                for (std::size_t k = 2; k < N; ++k) ops::add<P>(y, outs[k], y, n);
+            }
+            if constexpr (M == merge::average) ops::scale<P>(y, T(1) / T(N), y, n);
+        }
+    }
+    template <class F>
+    void each(F&& f) {
+        static_for([&](auto k) { f(std::get<k()>(m_branches), k); }, idx{});
+    }
+    template <class F>
+    void each(F&& f) const {
+        static_for([&](auto k) { f(std::get<k()>(m_branches), k); }, idx{});
+    }
+    branches m_branches{};
 };
 }  // namespace detail
 
-/// How a residual block names its branches' entries: `<block>.main.<i>.` / `<block>.shortcut.<i>.`
-/// (positional), or, with `flat`, only by the layers' own `named<>` names (torchvision's BasicBlock:
-/// `layer1.0.conv1.weight`, `layer1.0.downsample.0.weight`).
-enum class branch_names { positional, flat };
-
 /// y = main(x) + shortcut(x). Shapes are checked at compile time: both branches must produce the
 /// same shape (a projection shortcut — conv2d 1×1 with stride, batch_norm2d — makes them agree).
+/// Entries: `<block>.main.<i>.` and `<block>.shortcut.<i>.`, or with `branch_names::flat` only the
+/// layers' `named<>` names.
 template <class Main, class Shortcut = chain<>, branch_names Names = branch_names::positional>
 struct residual {
     template <shape_type In, class T, class P = cpu>
-    struct bind : detail::branch_pair<In, T, P, Main, Shortcut> {
-        using base = detail::branch_pair<In, T, P, Main, Shortcut>;
-        static_assert(std::is_same_v<typename base::a_branch::output_shape, typename base::b_branch::output_shape>,
-                      "ctnn::residual: the main branch and the shortcut produce different shapes; give the shortcut a "
-                      "projection (e.g. chain<conv2d<F, 1, {.stride = S, .bias = false}>, batch_norm2d<>>)");
-        using output_shape = typename base::a_branch::output_shape;
-        static constexpr std::string_view name = "residual";
-
-        void forward(const T* x, T* y, std::size_t batch, T* cache, mode m) {
-            const auto [a, b] = this->forward_both(x, batch, cache, m);
-            ops::add<P>(a, b, y, batch * output_shape::size);
-        }
-        void predict(const T* x, T* y, std::size_t batch) const {
-            const auto [a, b] = this->template predict_both<10>(x, batch);
-            ops::add<P>(a, b, y, batch * output_shape::size);
-        }
-        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads) {
-            this->template backward_both<11>(x, dy, dy, dx, batch, cache, param_grads);
-        }
-        /// Names and offsets of the block's parameters or states for a model's state_dict.
-        void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                    std::vector<parameter_entry>& out) const {
-            const bool flat = Names == branch_names::flat;
-            this->layout_both(flat ? prefix : prefix + "main.", flat ? prefix : prefix + "shortcut.", param_base, state_base, states,
-                              out);
-        }
-    };
+    using bind = detail::fork<In, T, P, merge::add, detail::residual_branch_names, Names, typename Main::template bind<In, T, P>,
+                              typename Shortcut::template bind<In, T, P>>;
 };
 
-/// y = [a(x), b(x)] along the last (channel) dimension: two branches of layer chains on the same input
-/// whose outputs agree in every dimension but the last (Inception/DenseNet-style merges; `chain<>` is
-/// the input itself). Entries are named `<block>.a.<i>.` and `<block>.b.<i>.`.
+/// y = [a(x), b(x)] along the last (channel) dimension: two branches on the same input whose outputs
+/// agree in every dimension but the last (Inception/DenseNet-style merges; `chain<>` is the input
+/// itself). Entries are named `<block>.a.<i>.` and `<block>.b.<i>.`.
 template <class A, class B>
 struct concat {
     template <shape_type In, class T, class P = cpu>
-    struct bind : detail::branch_pair<In, T, P, A, B> {
-        using base = detail::branch_pair<In, T, P, A, B>;
-        using a_shape = typename base::a_branch::output_shape;
-        using b_shape = typename base::b_branch::output_shape;
-        static constexpr std::size_t ca = last_dim_v<a_shape>, cb = last_dim_v<b_shape>;
-        static_assert(a_shape::size / ca == b_shape::size / cb && a_shape::rank == b_shape::rank,
-                      "ctnn::concat: the branches' outputs must agree in every dimension but the last (channels)");
-        using output_shape = with_last_t<a_shape, ca + cb>;
-        static constexpr std::string_view name = "concat";
+    using bind = detail::fork<In, T, P, merge::concat, detail::concat_branch_names, branch_names::positional,
+                              typename A::template bind<In, T, P>, typename B::template bind<In, T, P>>;
+};
 
-        void forward(const T* x, T* y, std::size_t batch, T* cache, mode m) {
-            const auto [a, b] = this->forward_both(x, batch, cache, m);
-            join(a, b, y, batch);
-        }
-        void predict(const T* x, T* y, std::size_t batch) const {
-            const auto [a, b] = this->template predict_both<12>(x, batch);
-            join(a, b, y, batch);
-        }
-        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads) {
-            T* da = ops::detail::workspace<P, T, 13>((a_shape::size + b_shape::size) * batch);
-            T* db = da + a_shape::size * batch;
-            ops::resample<P>(conv::concat_channels<T>{da, db, const_cast<T*>(dy), ca, cb, true}, batch * output_shape::size);
-            this->template backward_both<14>(x, da, db, dx, batch, cache, param_grads);
-        }
-        void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                    std::vector<parameter_entry>& out) const {
-            this->layout_both(prefix + "a.", prefix + "b.", param_base, state_base, states, out);
-        }
-
-    private:
-        static void join(const T* a, const T* b, T* y, std::size_t batch) {
-            ops::resample<P>(conv::concat_channels<T>{const_cast<T*>(a), const_cast<T*>(b), y, ca, cb, false},
-                             batch * output_shape::size);
-        }
-    };
+/// Branches on the same input merged by `M` (add, average or concat): `parallel<merge::average,
+/// chain<...>, chain<...>>` (e.g. a CNN and an RNN branch reading one image, averaged). Entries are
+/// named `<block>.<k>.<i>.` (k: branch index, as an nn.ModuleList).
+template <merge M, class... Branches>
+struct parallel {
+    template <shape_type In, class T, class P = cpu>
+    using bind = detail::fork<In, T, P, M, detail::numbered, branch_names::positional, typename Branches::template bind<In, T, P>...>;
 };
 
 }  // namespace ctnn

@@ -10,11 +10,6 @@
 
 namespace ctnn {
 
-/// A half-open range [begin, end) of the flat parameter buffer.
-struct param_range {
-    std::size_t begin = 0, end = 0;
-};
-
 /// A model's parameters and gradients (twin flat buffers, in the memory of policy P) and the ranges
 /// an optimizer may update (frozen layers are left out). Points into the model: the model must
 /// outlive it and not move.
@@ -25,13 +20,6 @@ struct parameter_set {
     T* gradients = nullptr;
     std::size_t size = 0;
     const std::vector<param_range>* trainable = nullptr;
-};
-
-/// Where one parameter tensor lives in a model's flat buffer: PyTorch name, shape, offset.
-struct parameter_entry {
-    std::string name;
-    param_desc desc;
-    std::size_t offset;
 };
 
 /// One named parameter tensor of a model, PyTorch `state_dict` style (`"0.weight"`, [out, in]).

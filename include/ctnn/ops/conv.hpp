@@ -169,28 +169,48 @@ bool large_columns(const conv_shape& s, std::size_t batch) {
 }
 }  // namespace detail
 
+/// Scratch values conv2d_forward and conv2d_backward need for any batch up to @p batch samples of @p s
+/// (the largest of the paths either may take): the weights in tap order (F·Kg) and, where a path
+/// materialises it, the column matrix (rows · ncols; the CPU's implicit-GEMM paths gather it block by
+/// block instead, and below 16 MB they materialise it, hence that bound for smaller batches). The
+/// caller owns it: the layer's slice of its container's scratch plan.
+template <class P, class T>
+constexpr std::size_t conv_scratch(const conv_shape& s, std::size_t batch) noexcept {
+    const std::size_t cols = batch * s.g.OH * s.g.OW * s.ncols();
+    bool implicit = !detail::is_cuda<P>;
+#ifdef CTNN_USE_BLAS
+    implicit = false;
+#endif
+    const auto& g = s.g;
+    const bool large = cols * sizeof(T) > (std::size_t(16) << 20);
+    // every path gathers: the forward (8+ channels per group), dW (large columns) and dX (large, stride 1)
+    const bool all_gather = implicit && s.cg() >= 8 && large && g.sh == 1 && g.sw == 1 && g.ph <= g.dh * (g.KH - 1) &&
+                            g.pw <= g.dw * (g.KW - 1) && s.fg() >= 8;
+    const std::size_t below_large = (std::size_t(16) << 20) / sizeof(T);
+    return s.filters * s.kg() + (all_gather ? below_large : cols);
+}
+
 /// y [batch, OH, OW, F] = ep(conv(x, w)) with w [F, C/groups, KH, KW]; the epilogue's bias is per filter.
 template <class P, class T>
-void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const conv_shape& s, std::size_t batch) {
+void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const conv_shape& s, std::size_t batch, T* scratch) {
     const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg();
+    T* const wt = scratch;                      // F·Kg: weights in tap order
+    T* const cols = scratch + s.filters * kg;  // rows·ncols: the column matrix
 #ifndef CTNN_USE_BLAS
     // implicit GEMM: the im2col rows gathered block by block (with fewer than 8 channels per group the
     // per-tap runs are too short to gather fast, and the columns are small anyway: materialised below)
     if constexpr (!detail::is_cuda<P>) {
         if (s.cg() >= 8) {
-            T* wt = detail::workspace<P, T, 2>(s.filters * kg);
             detail::permute_weights(w, wt, s);
             detail::conv_forward_taps(x, y, wt, ep, s, batch);
             return;
         }
     }
 #endif
-    T* cols = detail::workspace<P, T, 0>(rows * s.ncols());
     const T* wk = w;
     if constexpr (detail::is_cuda<P>) cuda_api::im2col(x, cols, s.g, batch);
     else {
         detail::im2col_taps(x, cols, s, batch);
-        T* wt = detail::workspace<P, T, 2>(s.filters * kg);
         detail::permute_weights(w, wt, s);
         wk = wt;
     }
@@ -202,16 +222,19 @@ void conv2d_forward(const T* x, T* y, const T* w, const epilogue<T>& ep, const c
 /// Backward of conv2d_forward (before its activation): dw += dYᵀ·cols and db += Σ dY when dw is not
 /// null; dx = col2im(dY·W) when dx is not null.
 template <class P, class T>
-void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, const conv_shape& s, std::size_t batch) {
+void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, const conv_shape& s, std::size_t batch,
+                     T* scratch) {
     constexpr bool gpu = detail::is_cuda<P>;
     const std::size_t rows = batch * s.g.OH * s.g.OW, kg = s.kg(), fg = s.fg(), ncols = s.ncols();
+    T* const wk_buf = scratch;                      // F·Kg: permuted, flipped or gradient weights
+    T* const cols = scratch + s.filters * kg;      // rows·ncols: columns, then their gradient
 #ifndef CTNN_USE_BLAS
     if constexpr (!gpu) {
         // large column matrices, 8+ channels per group: dW = dYᵀ·cols, the columns gathered a block of
         // pixels at a time
         const bool large = detail::large_columns<T>(s, batch);
         if (dw && s.cg() >= 8 && large) {
-            T* dwk = detail::workspace<P, T, 3>(s.filters * kg);
+            T* dwk = wk_buf;
             for (std::size_t grp = 0; grp < s.groups; ++grp)
                 backend::cpu::gemm_gathered_b<T>(
                     fg, kg, rows, backend::cpu::strided<T>{dy + grp * fg, 1, std::ptrdiff_t(s.filters)},
@@ -233,7 +256,7 @@ void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, c
                                 g.dh, g.dw},
                                s.groups,
                                g.C};
-            T* wf = detail::workspace<P, T, 4>(s.filters * kg);
+            T* wf = wk_buf;
             detail::flipped_taps(w, wf, s);
             detail::conv_forward_taps(dy, dx, static_cast<const T*>(wf), epilogue<T>{}, t, batch);
             dx = nullptr;  // done
@@ -241,12 +264,11 @@ void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, c
     }
 #endif
     if (dw) {
-        T* cols = detail::workspace<P, T, 0>(rows * ncols);  // recomputed: cheaper than keeping it per sample
-        T* dwk = dw;
+        T* dwk = dw;  // the columns are recomputed: cheaper than keeping them per sample
         if constexpr (gpu) cuda_api::im2col(x, cols, s.g, batch);
         else {
             detail::im2col_taps(x, cols, s, batch);
-            dwk = detail::workspace<P, T, 3>(s.filters * kg);
+            dwk = wk_buf;
         }
         for (std::size_t grp = 0; grp < s.groups; ++grp)
             gemm<P>(true, false, fg, kg, rows, T(1), dy + grp * fg, s.filters, cols + grp * kg, ncols, gpu ? T(1) : T(0),
@@ -255,12 +277,11 @@ void conv2d_backward(const T* x, const T* dy, const T* w, T* dw, T* db, T* dx, c
         if (db) accumulate_column_sums<P>(db, dy, rows, s.filters);
     }
     if (dx) {
-        T* dcols = detail::workspace<P, T, 1>(rows * ncols);
+        T* dcols = cols;
         const T* wk = w;
         if constexpr (!gpu) {
-            T* wt = detail::workspace<P, T, 2>(s.filters * kg);
-            detail::permute_weights(w, wt, s);
-            wk = wt;
+            detail::permute_weights(w, wk_buf, s);
+            wk = wk_buf;
         }
         for (std::size_t grp = 0; grp < s.groups; ++grp)
             gemm<P>(false, false, rows, kg, fg, T(1), dy + grp * fg, s.filters, wk + grp * fg * kg, kg, T(0), dcols + grp * kg,

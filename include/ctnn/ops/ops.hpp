@@ -29,21 +29,6 @@ inline constexpr bool no_kernel = false;
 template <class P>
 inline constexpr bool is_cuda = std::same_as<P, cuda>;
 
-/// A grow-only per-thread workspace in the policy's memory, one per use and type: no allocation once
-/// the largest batch has run.
-template <class P, class T, int Use>
-T* workspace(std::size_t n) {
-    static thread_local buffer_t<P, T> b;
-    if (b.size() < n) b.resize(n);
-    return b.data();
-}
-/// The same, zero-filled (host memory).
-template <class T, int Use>
-T* zeroed(std::size_t n) {
-    T* p = workspace<cpu, T, Use>(n);
-    std::fill(p, p + n, T(0));
-    return p;
-}
 }
 
 /// c[i, j] = ep(c[i, j]) for a [rows, n] block with leading dimension ldc (the GEMM epilogue as a pass).
@@ -124,6 +109,19 @@ void multiply(const T* a, const T* b, T* y, std::size_t n) {
     if constexpr (detail::is_cuda<P>) cuda_api::multiply(a, b, y, n);
     else
         for (std::size_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+}
+
+/// y = alpha · x (y may alias x).
+template <class P, class T>
+void scale(const T* x, T alpha, T* y, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::scale(x, alpha, y, n);
+    else {
+        using batch = xsimd::batch<T>;
+        const batch a(alpha);
+        std::size_t i = 0;
+        for (; i + batch::size <= n; i += batch::size) (a * batch::load_unaligned(x + i)).store_unaligned(y + i);
+        for (; i < n; ++i) y[i] = alpha * x[i];
+    }
 }
 
 /// y = a + b (y may alias a or b).
@@ -316,9 +314,10 @@ namespace detail {
 /// same sums as the per-channel rules of norm_rules.hpp (each channel's rows added in order), without
 /// reading the tensor once per channel. Single-threaded, so results do not depend on the thread count.
 template <class T>
-void bn_train_cpu(const norm::batch_norm_train<T>& o) {
+void bn_train_cpu(const norm::batch_norm_train<T>& o, T* scratch) {
     const std::size_t C = o.C, R = o.rows;
-    T *s = zeroed<T, 20>(C), *q = zeroed<T, 21>(C), *g = workspace<cpu, T, 22>(C), *b = workspace<cpu, T, 23>(C);
+    T *s = scratch, *q = scratch + C, *g = scratch + 2 * C, *b = scratch + 3 * C;
+    std::fill(s, s + 2 * C, T(0));
     for (std::size_t r = 0; r < R; ++r)
         for (std::size_t c = 0; c < C; ++c) s[c] += o.x[r * C + c];
     for (std::size_t c = 0; c < C; ++c) s[c] /= T(R);  // mean
@@ -341,9 +340,9 @@ void bn_train_cpu(const norm::batch_norm_train<T>& o) {
         for (std::size_t c = 0; c < C; ++c) o.y[r * C + c] = o.x[r * C + c] * g[c] + b[c];
 }
 template <class T>
-void bn_eval_cpu(const norm::batch_norm_eval<T>& o) {
+void bn_eval_cpu(const norm::batch_norm_eval<T>& o, T* scratch) {
     const std::size_t C = o.C;
-    T *g = workspace<cpu, T, 22>(C), *b = workspace<cpu, T, 23>(C);
+    T *g = scratch, *b = scratch + C;
     for (std::size_t c = 0; c < C; ++c) {
         g[c] = (o.gamma ? o.gamma[c] : T(1)) / std::sqrt(o.running_var[c] + o.eps);
         b[c] = (o.beta ? o.beta[c] : T(0)) - o.running_mean[c] * g[c];
@@ -355,8 +354,9 @@ void bn_eval_cpu(const norm::batch_norm_eval<T>& o) {
 /// selects whether the mean/variance depend on x (training) or not (evaluation).
 template <class T>
 void bn_backward_cpu(const T* x, const T* dy, const T* gamma, const T* mean, const T* invstd, T* dgamma, T* dbeta, T* dx,
-                     std::size_t R, std::size_t C, bool batch_stats) {
-    T *sdy = zeroed<T, 20>(C), *sdyx = zeroed<T, 21>(C);
+                     std::size_t R, std::size_t C, bool batch_stats, T* scratch) {
+    T *sdy = scratch, *sdyx = scratch + C;
+    std::fill(sdy, sdy + 2 * C, T(0));
     for (std::size_t r = 0; r < R; ++r)
         for (std::size_t c = 0; c < C; ++c) {
             const T d = dy[r * C + c];
@@ -369,7 +369,7 @@ void bn_backward_cpu(const T* x, const T* dy, const T* gamma, const T* mean, con
             dbeta[c] += sdy[c];
         }
     if (!dx) return;
-    T* k = workspace<cpu, T, 22>(C);
+    T* k = scratch + 2 * C;
     for (std::size_t c = 0; c < C; ++c) k[c] = (gamma ? gamma[c] : T(1)) * invstd[c];
     const T n = T(R);
     for (std::size_t r = 0; r < R; ++r)
@@ -380,28 +380,33 @@ void bn_backward_cpu(const T* x, const T* dy, const T* gamma, const T* mean, con
 }
 }  // namespace detail
 
+/// Scratch values `batch_norm` needs for C channels (CPU sweeps: per-channel sums and coefficients).
+template <class P>
+constexpr std::size_t batch_norm_scratch(std::size_t C) noexcept {
+    return detail::is_cuda<P> ? 0 : 5 * C;
+}
+
 /// Runs a batch-norm rule (norm_rules.hpp): per-channel functors on the GPU, channel-vectorised sweeps
-/// on the CPU.
-template <class P, class Op>
-void batch_norm(const Op& op) {
-    using T = std::remove_cvref_t<decltype(*op.x)>;
+/// on the CPU. @p scratch: batch_norm_scratch<P>(C) values owned by the caller for this call.
+template <class P, class Op, class T>
+void batch_norm(const Op& op, T* scratch) {
     if constexpr (detail::is_cuda<P>) {
         if constexpr (requires { op.momentum; }) cuda_api::batch_norm_train(op);
         else if constexpr (requires { op.batch_invstd; }) cuda_api::batch_norm_train_backward(op);
         else if constexpr (requires { op.dgamma; }) cuda_api::batch_norm_eval_backward(op);
         else cuda_api::batch_norm_eval(op);
     } else if constexpr (requires { op.momentum; })
-        detail::bn_train_cpu(op);
+        detail::bn_train_cpu(op, scratch);
     else if constexpr (requires { op.batch_invstd; })
         detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.batch_mean, op.batch_invstd, op.dgamma, op.dbeta, op.dx, op.rows, op.C,
-                                   true);
+                                   true, scratch);
     else if constexpr (requires { op.dgamma; }) {
-        T* invstd = detail::workspace<cpu, T, 24>(op.C);
+        T* invstd = scratch + 4 * op.C;
         for (std::size_t c = 0; c < op.C; ++c) invstd[c] = T(1) / std::sqrt(op.running_var[c] + op.eps);
         detail::bn_backward_cpu<T>(op.x, op.dy, op.gamma, op.running_mean, invstd, op.dgamma, op.dbeta, op.dx, op.rows, op.C,
-                                   false);
+                                   false, scratch);
     } else
-        detail::bn_eval_cpu(op);
+        detail::bn_eval_cpu(op, scratch);
 }
 
 /// Runs a resampling rule (conv::zero_pad, conv::upsample_nearest, conv::concat_channels) over @p n elements.

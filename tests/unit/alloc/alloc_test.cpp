@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <ctnn/ctnn.hpp>
+#include <ctnn/model/graph.hpp>
 #include <new>
 
 namespace {
@@ -49,8 +50,8 @@ std::size_t allocations_in_steps(Model& model, Opt& opt, const Loss& loss, const
     return g_allocations.load() - before;
 }
 
-data::dataset<float> random_images(std::size_t n) {
-    auto d = data::dataset<float>::zeros(n, 784, 10);
+data::dataset<float> random_images(std::size_t n, std::size_t features = 784) {
+    auto d = data::dataset<float>::zeros(n, features, 10);
     rng g{seed{3}};
     for (auto& v : d.x) v = float(g.uniform());
     for (auto& l : d.labels) l = std::int32_t(g.below(10));
@@ -83,6 +84,51 @@ TEST_CASE("training step: zero heap allocations after warm-up (ResNet-8: conv, b
     const std::size_t n = allocations_in_steps(m, o, loss::cross_entropy{}, d, 4);
     set_num_threads(1);
     REQUIRE(n == 0);
+}
+
+TEST_CASE("training step: zero heap allocations after warm-up (ResNet-18, torchvision's architecture, 2 threads)", "[alloc][conv]") {
+    set_num_threads(2);
+    const auto d = random_images(130, 32 * 32 * 3);
+    models::resnet18<10, 32, 32> m{seed{5}};
+    optim::sgd o{m.parameters(), {.lr = 0.01, .momentum = 0.9}};
+    const std::size_t n = allocations_in_steps(m, o, loss::cross_entropy{}, d, 3);
+    set_num_threads(1);
+    REQUIRE(n == 0);
+}
+
+TEST_CASE("training step: zero heap allocations after warm-up (blocks nested three deep, frozen inner block)", "[alloc][graph]") {
+    const auto d = random_images(200);
+    sequential<input<784>, dense<32>, relu,
+               residual<chain<dense<32>, relu, residual<chain<dense<32>, batch_norm1d<>, relu, concat<chain<dense<8>>, chain<>>, dense<32>>>>>,
+               parallel<merge::average, chain<dense<16>>, chain<dense<16>, ctnn::tanh>>, dropout<0.2>, dense<10>>
+        m{seed{6}};
+    m.freeze("2.main.2");
+    optim::adam o{m.parameters()};
+    REQUIRE(allocations_in_steps(m, o, loss::cross_entropy{}, d, 6) == 0);
+}
+
+TEST_CASE("training step: zero heap allocations after warm-up (two-input, two-output graph)", "[alloc][graph]") {
+    graph<inputs<input<20>, input<12>>, node<from<0>, chain<dense<16>, relu>>, node<from<1>, chain<dense<16>, relu>>,
+          node<concat_of<2, 3>, chain<dense<4>>>, node<add_of<2, 3>, chain<dense<1>>>, outputs<4, 5>>
+        g{seed{7}};
+    optim::adam o{g.parameters()};
+    auto ctx = g.context(32);
+    std::vector<float> a(32 * 20, 0.5f), b(32 * 12, -0.25f), t(32, 1.0f);
+    std::vector<std::int32_t> labels(32, 2);
+    auto step = [&] {
+        g.zero_grad();
+        const auto [y0, y1] = g.forward(std::tie(a, b), ctx);
+        auto d0 = ctx.output_gradient<0>();
+        auto d1 = ctx.output_gradient<1>();
+        loss::cross_entropy{}(y0, labels, d0);
+        loss::mse{}(y1, t, d1);
+        g.backward(std::make_tuple(d0, d1), ctx);
+        o.step();
+    };
+    for (int i = 0; i < 3; ++i) step();
+    const std::size_t before = g_allocations.load();
+    for (int i = 0; i < 10; ++i) step();
+    REQUIRE(g_allocations.load() - before == 0);
 }
 
 TEST_CASE("allocation counter: counts what it should (self-test)", "[alloc]") {

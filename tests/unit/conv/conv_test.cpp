@@ -118,9 +118,11 @@ TEST_CASE("conv2d: fused activation equals the layers run one by one", "[conv][f
     std::vector<float> x(2 * 8 * 8 * 3);
     for (auto& v : x) v = float(g.uniform(-1, 1));
     std::vector<float> a(2 * 8 * 8 * 5), b(a.size()), c(2 * 6 * 6 * 4), d(c.size());
-    model.layer<0>().predict(x.data(), a.data(), 2);
+    // each conv layer gets the scratch it declares (its slice of a container's plan)
+    std::vector<float> scratch(std::max(m::layer_type<0>::scratch_size(2), m::layer_type<2>::scratch_size(2)));
+    model.layer<0>().predict(x.data(), a.data(), 2, scratch.data());
     model.layer<1>().predict(a.data(), b.data(), 2);
-    model.layer<2>().predict(b.data(), c.data(), 2);
+    model.layer<2>().predict(b.data(), c.data(), 2, scratch.data());
     model.layer<3>().predict(c.data(), d.data(), 2);
     const auto y = model.predict(x);
     for (std::size_t i = 0; i < d.size(); ++i) REQUIRE(y.data()[i] == Approx(d[i]).margin(1e-6));

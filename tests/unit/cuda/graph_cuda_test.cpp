@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// CPU-vs-CUDA equivalence of the graph core: blocks nested in any mix, a model as a layer, and a
+// multi-input, multi-output graph (forward, parameter and input gradients, an optimizer step, predict).
+// Linked into test_cuda (real GPU; main() in cuda_test.cpp skips without one) and test_cuda_emulated.
+#include <catch2/catch.hpp>
+#include <ctnn/ctnn.hpp>
+#include <ctnn/model/graph.hpp>
+#include <vector>
+
+using namespace ctnn;
+
+namespace {
+std::vector<double> inputs_of(std::size_t n, std::uint64_t s) {
+    rng g{seed{s}};
+    std::vector<double> v(n);
+    for (auto& x : v) x = g.uniform(-1, 1);
+    return v;
+}
+template <class A, class B>
+void require_same(const A& a, const B& b, const char* what, double tol = 1e-10) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO(what << " index " << i);
+        REQUIRE(double(a.data()[i]) == Approx(double(b.data()[i])).margin(tol).epsilon(tol));
+    }
+}
+template <class V>
+std::vector<double> host(const V& v) {
+    std::vector<double> h(v.size());
+    copy_to_host<cuda>(h.data(), v.data(), v.size());
+    return h;
+}
+
+using nested = basic_sequential<double, input<5, 5, 2>, conv2d<3, 3, {.padding = 1}>, relu,
+                                residual<chain<conv2d<3, 3, {.padding = 1}>, batch_norm2d<>, relu,
+                                               residual<chain<conv2d<3, 3, {.padding = 1, .bias = false}>, batch_norm2d<>>>>>,
+                                parallel<merge::average, chain<conv2d<2, 1>>, chain<conv2d<2, 3, {.padding = 1}>, ctnn::tanh>>,
+                                concat<chain<max_pool2d<2, {.padding = 1}>>, chain<avg_pool2d<2, {.padding = 1}>>>, flatten,
+                                basic_sequential<double, input<36>, dense<6>, relu, dense<3>>>;
+
+using towers = basic_graph<double, inputs<input<6>, input<4, 4, 1>>,
+                           node<from<0>, named<"a", chain<dense<5>, ctnn::tanh>>>,
+                           node<from<1>, named<"b", chain<conv2d<2, 3>, relu, flatten, dense<5>>>>,
+                           node<concat_of<2, 3>, named<"head", chain<dense<3>>>>,
+                           node<average_of<2, 3>, named<"aux", chain<dense<2>, batch_norm1d<>>>>,
+                           outputs<4, 5>>;
+}  // namespace
+
+TEST_CASE("cuda: nested blocks and a model as a layer equal the CPU (forward, gradients, step, predict)", "[cuda][graph]") {
+    nested c{seed{2}};
+    nested::on<cuda> g{seed{2}};
+    const std::size_t B = 3;
+    auto cc = c.context(B);
+    auto gc = g.context(B);
+    const auto x = inputs_of(B * 50, 1);
+    const auto yc = c.forward(x, cc);
+    const auto yg = g.forward(x, gc).to_host();
+    require_same(yg, yc, "forward");
+    require_same(g.host_states(), c.host_states(), "running statistics");
+    const auto dy = inputs_of(yc.size(), 2);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+    optim::sgd oc(c.parameters(), {1e-2, 0.9});
+    optim::sgd og(g.parameters(), {1e-2, 0.9});
+    oc.step();
+    og.step();
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after a step");
+    c.eval();
+    g.eval();
+    require_same(g.predict(x), c.predict(x), "predict");
+}
+
+TEST_CASE("cuda: a two-input, two-output graph equals the CPU graph", "[cuda][graph]") {
+    towers c{seed{4}};
+    towers::on<cuda> g{seed{4}};
+    require_same(g.host_parameters(), c.host_parameters(), "initial parameters", 0);
+    const std::size_t B = 4;
+    auto cc = c.context(B);
+    auto gc = g.context(B);
+    const auto a = inputs_of(B * 6, 5), b = inputs_of(B * 16, 6);
+    const auto [c0, c1] = c.forward(std::tie(a, b), cc);
+    const auto [g0, g1] = g.forward(std::tie(a, b), gc);
+    require_same(host(g0), c0, "output 0");
+    require_same(host(g1), c1, "output 1");
+    const auto d0 = inputs_of(c0.size(), 7), d1 = inputs_of(c1.size(), 8);
+    copy_from_host<cuda>(gc.output_gradient<0>().data(), d0.data(), d0.size());
+    copy_from_host<cuda>(gc.output_gradient<1>().data(), d1.data(), d1.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(std::tie(d0, d1), cc, true);
+    g.backward(std::make_tuple(gc.output_gradient<0>(), gc.output_gradient<1>()), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(host(gc.input_gradient<0>()), cc.input_gradient<0>(), "input 0 gradient");
+    require_same(host(gc.input_gradient<1>()), cc.input_gradient<1>(), "input 1 gradient");
+    optim::adam oc(c.parameters());
+    optim::adam og(g.parameters());
+    oc.step();
+    og.step();
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after an Adam step", 1e-9);
+    const auto [p0, p1] = g.predict(std::tie(a, b));
+    const auto [q0, q1] = c.predict(std::tie(a, b));
+    require_same(p0, q0, "predict 0");
+    require_same(p1, q1, "predict 1");
+}
+
+TEST_CASE("cuda: graph train_step with two weighted losses equals the CPU", "[cuda][graph][train]") {
+    towers c{seed{6}};
+    towers::on<cuda> g{seed{6}};
+    const std::size_t B = 5;
+    auto cc = c.context(B);
+    auto gc = g.context(B);
+    optim::adam oc(c.parameters());
+    optim::adam og(g.parameters());
+    std::vector<std::int32_t> labels{0, 2, 1, 1, 0};
+    const auto t = inputs_of(B * 2, 9);
+    for (std::uint64_t s = 0; s < 2; ++s) {
+        const auto a = inputs_of(B * 6, 20 + s), b = inputs_of(B * 16, 30 + s);
+        const auto lc = train_step(c, cc, oc, std::tuple{loss::cross_entropy{}, loss::mse{}}, std::tie(a, b), std::tie(labels, t),
+                                   {1.0, 0.25});
+        const auto lg = train_step(g, gc, og, std::tuple{loss::cross_entropy{}, loss::mse{}}, std::tie(a, b), std::tie(labels, t),
+                                   {1.0, 0.25});
+        REQUIRE(double(lg[0]) == Approx(lc[0]).epsilon(1e-10));
+        REQUIRE(double(lg[1]) == Approx(lc[1]).epsilon(1e-10));
+    }
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after two steps", 1e-9);
+}
