@@ -533,6 +533,8 @@ public:
                 return m_d_targets[J].data();
             }
         }
+        /// CUDA policy: output J's labels as last uploaded by upload_target.
+        const std::int32_t* device_labels(std::size_t j) const noexcept requires on_gpu { return m_d_labels[j].data(); }
         /// CUDA policy: the device scalar output J's loss is written to.
         T* device_loss(std::size_t j) noexcept requires on_gpu { return m_d_losses.data() + j; }
 

@@ -32,6 +32,8 @@ struct fit_options {
     /// Augmentation applied to every training batch (float data; data/augment.hpp), e.g.
     /// `data::compose(data::random_crop<>{{32, 32, 3}, 4, seed{1}}, data::horizontal_flip<>{{32, 32, 3}, 0.5, seed{2}})`.
     std::function<void(float*, std::size_t)> augment{};
+    /// Graphs: the weight of each output's loss (L = Σ w_j L_j); empty: all 1.
+    std::vector<double> loss_weights{};
 };
 
 /// What one epoch produced. `metrics` holds what evaluation callbacks add (e.g. "test_accuracy").

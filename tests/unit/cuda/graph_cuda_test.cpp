@@ -129,3 +129,26 @@ TEST_CASE("cuda: graph train_step with two weighted losses equals the CPU", "[cu
     }
     require_same(g.host_parameters(), c.host_parameters(), "parameters after two steps", 1e-9);
 }
+
+TEST_CASE("cuda: graph fit on the GPU gives the CPU's history", "[cuda][graph][fit]") {
+    const std::size_t N = 40;
+    data::multi_dataset<double> d(N);
+    const auto a = inputs_of(N * 6, 40), b = inputs_of(N * 16, 41), t = inputs_of(N * 2, 42);
+    std::copy(a.begin(), a.end(), d.add_input(6));
+    std::copy(b.begin(), b.end(), d.add_input(16));
+    std::int32_t* l = d.add_labels();
+    for (std::size_t n = 0; n < N; ++n) l[n] = std::int32_t(n % 3);
+    std::copy(t.begin(), t.end(), d.add_values(2));
+    towers c{seed{8}};
+    towers::on<cuda> g{seed{8}};
+    optim::sgd oc(c.parameters(), {1e-2, 0.9});
+    optim::sgd og(g.parameters(), {1e-2, 0.9});
+    const fit_options o{.epochs = 2, .batch = 8, .sync_every = 2, .loss_weights = {1.0, 2.0}};
+    const auto rc = fit(c, oc, std::tuple{loss::cross_entropy{}, loss::mse{}}, d, o);
+    const auto rg = fit(g, og, std::tuple{loss::cross_entropy{}, loss::mse{}}, d, o);
+    for (std::size_t e = 0; e < 2; ++e) {
+        REQUIRE(rg.history[e].loss == Approx(rc.history[e].loss).epsilon(1e-9));
+        REQUIRE(rg.history[e].train_accuracy == rc.history[e].train_accuracy);
+    }
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after fit", 1e-8);
+}

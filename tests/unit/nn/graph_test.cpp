@@ -414,3 +414,91 @@ TEST_CASE("graph train_step: one loss per head with its weight (actor-critic sha
                             Catch::Contains("mse"));
     }
 }
+
+namespace {
+/// A callback that counts the batches fit ran.
+struct batch_counter {
+    std::size_t* n;
+    template <class M>
+    void on_batch_end(M&, fit_state&) {
+        ++*n;
+    }
+};
+}  // namespace
+
+TEST_CASE("graph fit: a two-input, two-output model trains from a multi_dataset", "[graph][train][fit]") {
+    // neural-CF shape: a user vector and an item vector; outputs: a "liked" class and a rating value
+    const std::size_t N = 256;
+    data::multi_dataset<float> d(N);
+    float* u = d.add_input(8);
+    float* it = d.add_input(6);
+    std::int32_t* liked = d.add_labels();
+    float* rating = d.add_values(1);
+    rng g{seed{11}};
+    for (std::size_t n = 0; n < N; ++n) {
+        double s = 0;
+        for (std::size_t k = 0; k < 8; ++k) u[n * 8 + k] = float(g.uniform(-1, 1));
+        for (std::size_t k = 0; k < 6; ++k) it[n * 6 + k] = float(g.uniform(-1, 1));
+        for (std::size_t k = 0; k < 6; ++k) s += u[n * 8 + k] * it[n * 6 + k];
+        liked[n] = s > 0 ? 1 : 0;
+        rating[n] = float(s);
+    }
+    graph<inputs<input<8>, input<6>>, node<from<0>, named<"user", chain<dense<16>, relu>>>,
+          node<from<1>, named<"item", chain<dense<16>, relu>>>, node<concat_of<2, 3>, named<"mlp", chain<dense<32>, relu>>>,
+          node<from<4>, named<"liked", chain<dense<2>>>>, node<from<4>, named<"rating", chain<dense<1>>>>, outputs<5, 6>>
+        m{seed{12}};
+    optim::adam opt{m.parameters(), {.lr = 3e-3f}};
+    std::size_t batches_seen = 0;
+    const auto r = fit(m, opt, std::tuple{loss::cross_entropy{}, loss::mse{}}, d,
+                       {.epochs = 30, .batch = 32, .shuffle_seed = seed{1}, .loss_weights = {1.0, 0.5}}, batch_counter{&batches_seen});
+    REQUIRE(r.history.size() == 30);
+    REQUIRE(batches_seen == 30 * 8);
+    const auto& first = r.history.front();
+    const auto& last = r.history.back();
+    REQUIRE(last.loss == Approx(last.metrics.at("loss_0") + 0.5 * last.metrics.at("loss_1")).epsilon(1e-6));
+    REQUIRE(last.metrics.at("loss_1") < 0.5 * first.metrics.at("loss_1"));
+    REQUIRE(last.train_accuracy > 0.85);
+    REQUIRE(last.train_accuracy == last.metrics.at("train_accuracy_0"));
+    // the dataset and the graph must agree: a target of the wrong kind is an error naming the loss
+    data::multi_dataset<float> wrong(N);
+    wrong.add_input(8);
+    wrong.add_input(6);
+    wrong.add_values(1);
+    wrong.add_values(1);
+    REQUIRE_THROWS_WITH(fit(m, opt, std::tuple{loss::cross_entropy{}, loss::mse{}}, wrong, {.epochs = 1}),
+                        Catch::Contains("cross_entropy (output 0) needs labels"));
+}
+
+TEST_CASE("multi_loader: one shuffled order for every column; malformed columns are errors", "[graph][data]") {
+    data::multi_dataset<float> d(5);
+    float* a = d.add_input(2);
+    float* v = d.add_values(1);
+    std::int32_t* l = d.add_labels();
+    for (std::size_t n = 0; n < 5; ++n) {
+        a[2 * n] = float(n);
+        a[2 * n + 1] = float(10 * n);
+        v[n] = float(100 * n);
+        l[n] = std::int32_t(n);
+    }
+    data::multi_loader<float> ld(d, 2, true, seed{3});
+    REQUIRE(ld.batches() == 3);
+    data::multi_batch<float> b;
+    std::size_t seen = 0, total = 0;
+    while (ld.next(b)) {
+        REQUIRE(b.labels[0].size() == 0);
+        REQUIRE(b.values[1].size() == 0);
+        for (std::size_t i = 0; i < b.size; ++i) {
+            const float n = b.inputs[0].data()[2 * i];
+            REQUIRE(b.inputs[0].data()[2 * i + 1] == 10 * n);  // the rows stay together across columns
+            REQUIRE(b.values[0].data()[i] == 100 * n);
+            REQUIRE(b.labels[1].data()[i] == std::int32_t(n));
+            total += std::size_t(n);
+        }
+        seen += b.size;
+    }
+    REQUIRE(seen == 5);
+    REQUIRE(total == 0 + 1 + 2 + 3 + 4);
+    d.inputs[0].resize(7);
+    REQUIRE_THROWS_WITH(data::multi_loader<float>(d, 2), Catch::Contains("input 0 holds 7 values, expected 5 × 2"));
+    REQUIRE_THROWS_WITH(data::multi_loader<float>(data::multi_dataset<float>(0), 2), Catch::Contains("the dataset is empty"));
+}
