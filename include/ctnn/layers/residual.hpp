@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../model/chain.hpp"
+#include "../model/composite.hpp"
 #include "../ops/conv.hpp"
 #include "concepts.hpp"
 #include "named.hpp"
@@ -49,7 +50,10 @@ constexpr bool is_identity_branch() {
 /// N branches (bound layers) on the same input In, merged by M. Parameters, states and caches of the
 /// branches lie side by side; see chain.hpp for the scratch plan.
 template <class In, class T, class P, merge M, class Names, branch_names Naming, class... Branches>
-class fork {
+class fork : public composite<fork<In, T, P, M, Names, Naming, Branches...>, T, Branches...> {
+    using base = composite<fork, T, Branches...>;
+    friend base;
+
 public:
     using branches = std::tuple<Branches...>;
     static constexpr std::size_t N = sizeof...(Branches);
@@ -89,12 +93,10 @@ private:
 public:
     using output_shape = std::conditional_t<M == merge::concat, with_last_t<first_shape, last_sum>, first_shape>;
     static constexpr std::string_view name = M == merge::add ? "residual" : M == merge::concat ? "concat" : "parallel";
-    static constexpr auto parameter_offsets = prefix_sums([](auto t) { return decltype(t)::type::parameter_count; });
-    static constexpr auto state_offsets = prefix_sums([](auto t) {
-        if constexpr (stateful_layer<typename decltype(t)::type>) return std::size_t(decltype(t)::type::state_count);
-        else return std::size_t(0);
-    });
-    static constexpr std::size_t parameter_count = parameter_offsets[N], state_count = state_offsets[N];
+    using base::parameter_count;
+    using base::parameter_offsets;
+    using base::state_count;
+    using base::state_offsets;
     /// Per sample, for each branch: its cache, then its output (none for the identity).
     static constexpr auto cache_offsets = prefix_sums([](auto t) {
         using B = typename decltype(t)::type;
@@ -109,31 +111,16 @@ public:
         static_for([&](auto k) { m = std::max(m, scratch_of<branch_type<k>>(batch)); }, idx{});
         return own_scratch * batch + m;
     }
-    static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
-    static constexpr std::array<param_desc, 0> states() noexcept { return {}; }
-
-    void attach(T* p, T* g) noexcept {
-        each([&](auto& b, auto k) { b.attach(p + parameter_offsets[k], g + parameter_offsets[k]); });
-    }
-    void attach_state(T* s) noexcept {
-        each([&](auto& b, auto k) {
-            if constexpr (stateful_layer<std::remove_cvref_t<decltype(b)>>) b.attach_state(s + state_offsets[k]);
-        });
-    }
-    void init(rng& g) {
-        each([&](auto& b, auto) { b.init(g); });
-    }
-
     void forward(const T* x, T* y, std::size_t batch, T* cache, mode m, T* scratch) {
         std::array<const T*, N> outs{};
         T* const s = scratch + own_scratch * batch;
-        each([&](auto& b, auto k) {
+        this->each([&](auto& b, auto k) {
             using B = branch_type<k>;
             T* c = cache + batch * cache_offsets[k];
             if constexpr (is_identity_branch<B>()) outs[k] = x;
             else {
                 T* o = c + batch * B::cache_size;
-                call_forward(b, x, o, batch, c, m, s);
+                call_forward(b, x, o, batch, c, this->child_mode(k, m), s);
                 outs[k] = o;
             }
         });
@@ -142,7 +129,7 @@ public:
     void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
         std::array<const T*, N> outs{};
         T* const s = scratch + own_scratch * batch;
-        each([&](const auto& b, auto k) {
+        this->each([&](const auto& b, auto k) {
             using B = branch_type<k>;
             if constexpr (is_identity_branch<B>()) outs[k] = x;
             else {
@@ -174,7 +161,7 @@ public:
             d = {da, db};
         }
         bool first = true;
-        each([&](auto& b, auto k) {
+        this->each([&](auto& b, auto k) {
             using B = branch_type<k>;
             T* target = dx ? (first ? dx : dx_tmp) : nullptr;
             if constexpr (is_identity_branch<B>()) {
@@ -182,77 +169,33 @@ public:
             } else {
                 T* cb = c + batch * cache_offsets[k];
                 call_backward(b, x, static_cast<const T*>(cb + batch * B::cache_size), d[k], target, batch,
-                              static_cast<const T*>(cb), param_grads, s);
+                              static_cast<const T*>(cb), param_grads && !this->m_frozen[k], s);
             }
             if (dx && !first) ops::add<P>(dx, dx_tmp, dx, batch * In::size);
             first = false;
         });
     }
 
-    /// Names and offsets of the block's parameters or states for a model's state_dict.
-    void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                std::vector<parameter_entry>& out) const {
-        each([&](const auto& b, auto k) {
-            using B = std::remove_cvref_t<decltype(b)>;
-            const std::string p = branch_prefix(prefix, k());
-            if constexpr (composite_layer<B>)
-                b.layout(p, param_base + parameter_offsets[k], state_base + state_offsets[k], states, out);
-            else
-                layout_plain<B>(p, param_base + parameter_offsets[k], state_base + state_offsets[k], states, out);
-        });
-    }
-    void collect_trainable(std::size_t base, std::vector<param_range>& out) const {
-        each([&](const auto& b, auto k) {
-            using B = std::remove_cvref_t<decltype(b)>;
-            if constexpr (composite_layer<B>) b.collect_trainable(base + parameter_offsets[k], out);
-            else append_range(out, base + parameter_offsets[k], base + parameter_offsets[k + 1]);
-        });
-    }
-    bool has_trainable() const noexcept {
-        bool any = false;
-        each([&](const auto& b, auto) {
-            using B = std::remove_cvref_t<decltype(b)>;
-            if constexpr (composite_layer<B>) any = any || b.has_trainable();
-            else any = any || B::parameter_count > 0;
-        });
-        return any;
-    }
-    void update_trainable() noexcept {
-        each([&](auto& b, auto) {
-            if constexpr (requires { b.update_trainable(); }) b.update_trainable();
-        });
-    }
-    /// Freezes the layer named @p path inside a branch (see chain_core::set_frozen).
-    bool set_frozen(std::string_view path, bool frozen, frozen_mode how, const std::string& prefix) {
-        bool found = false;
-        each([&](auto& b, auto k) {
-            if constexpr (requires { b.set_frozen(path, frozen, how, prefix); })
-                if (!found) found = b.set_frozen(path, frozen, how, branch_prefix(prefix, k()));
-        });
-        return found;
-    }
-    template <class Other>
-    void copy_layer_state(const Other& o) {
-        each([&](auto& b, auto k) {
-            if constexpr (requires { b.copy_layer_state(o.template branch<k()>()); }) b.copy_layer_state(o.template branch<k()>());
-        });
-    }
     /// Branch @p K (bound type).
     template <std::size_t K>
     auto& branch() noexcept {
-        return std::get<K>(m_branches);
+        return this->template child<K>();
     }
     template <std::size_t K>
     const auto& branch() const noexcept {
-        return std::get<K>(m_branches);
+        return this->template child<K>();
+    }
+    /// Branch k's entries: `<prefix><branch name>.` (positional) or `<prefix>` (flat).
+    template <std::size_t K>
+    static std::string child_prefix(const std::string& prefix, std::integral_constant<std::size_t, K>) {
+        if constexpr (Naming == branch_names::flat) return prefix;
+        else if constexpr (!std::is_same_v<Names, numbered>) return prefix + Names::names[K] + ".";
+        else return prefix + std::to_string(K) + ".";
     }
 
+    fork() { this->update_trainable(); }
+
 private:
-    static std::string branch_prefix(const std::string& prefix, std::size_t k) {
-        if constexpr (Naming == branch_names::flat) return prefix;
-        else if constexpr (!std::is_same_v<Names, numbered>) return prefix + Names::names[k] + ".";
-        else return prefix + std::to_string(k) + ".";
-    }
     static void join(const std::array<const T*, N>& outs, T* y, std::size_t batch) {
         const std::size_t n = batch * output_shape::size;
         if constexpr (M == merge::concat)
@@ -269,15 +212,6 @@ private:
             if constexpr (M == merge::average) ops::scale<P>(y, T(1) / T(N), y, n);
         }
     }
-    template <class F>
-    void each(F&& f) {
-        static_for([&](auto k) { f(std::get<k()>(m_branches), k); }, idx{});
-    }
-    template <class F>
-    void each(F&& f) const {
-        static_for([&](auto k) { f(std::get<k()>(m_branches), k); }, idx{});
-    }
-    branches m_branches{};
 };
 }  // namespace detail
 

@@ -31,6 +31,7 @@
 #include "../layers/named.hpp"
 #include "../layers/reshape.hpp"
 #include "../ops/ops.hpp"
+#include "composite.hpp"
 
 namespace ctnn {
 
@@ -112,35 +113,21 @@ void call_backward(L& l, const T* x, const T* y, const T* dy, T* dx, std::size_t
     else l.backward(x, y, dy, dx, batch, cache, param_grads);
 }
 
-/// Appends a plain layer's parameter (or state) entries named `<prefix><desc name>`.
-template <class L>
-void layout_plain(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                  std::vector<parameter_entry>& out) {
-    auto add = [&](const auto& descs, std::size_t off) {
-        for (const auto& d : descs) {
-            out.push_back({prefix + std::string(d.name), d, off});
-            off += d.size();
-        }
-    };
-    if (!states) add(L::parameters(), param_base);
-    else if constexpr (stateful_layer<L>) add(L::states(), state_base);
-}
-
-/// Merges sorted, adjacent ranges.
-inline void append_range(std::vector<param_range>& out, std::size_t begin, std::size_t end) {
-    if (begin == end) return;
-    if (!out.empty() && out.back().end == begin) out.back().end = end;
-    else out.push_back({begin, end});
-}
-
-template <class F, std::size_t... I>
-constexpr void static_for(F&& f, std::index_sequence<I...>) {
-    (f(std::integral_constant<std::size_t, I>{}), ...);
-}
+/// The composite base over the bound layers of a tuple.
+template <class Derived, class T, class Tuple>
+struct composite_of;
+template <class Derived, class T, class... L>
+struct composite_of<Derived, T, std::tuple<L...>> {
+    using type = composite<Derived, T, L...>;
+};
 
 /// A chain of layers bound to input shape In, value type T and policy P; see the file comment.
 template <class In, class T, class P, class... Specs>
-class chain_core {
+class chain_core
+    : public composite_of<chain_core<In, T, P, Specs...>, T, typename bind_chain<In, T, P, Specs...>::type>::type {
+    using base = typename composite_of<chain_core, T, typename bind_chain<In, T, P, Specs...>::type>::type;
+    friend base;
+
 public:
     using layers = typename bind_chain<In, T, P, Specs...>::type;
     static constexpr std::size_t depth = sizeof...(Specs);
@@ -186,13 +173,10 @@ private:
     }
 
 public:
-    static constexpr auto parameter_offsets = prefix_sums([](auto t, auto) { return decltype(t)::type::parameter_count; });
-    static constexpr auto state_offsets = prefix_sums([](auto t, auto) {
-        if constexpr (stateful_layer<typename decltype(t)::type>) return std::size_t(decltype(t)::type::state_count);
-        else return std::size_t(0);
-    });
-    static constexpr std::size_t parameter_count = parameter_offsets[depth];
-    static constexpr std::size_t state_count = state_offsets[depth];
+    using base::parameter_count;
+    using base::parameter_offsets;
+    using base::state_count;
+    using base::state_offsets;
     /// Per sample, inside the cache: the stored output of each layer but the last (none for a layer
     /// fused with the next: the activation's output is stored instead), then each layer's own cache.
     static constexpr auto output_offsets = prefix_sums([](auto t, auto i) {
@@ -213,21 +197,6 @@ public:
         static_for([&](auto i) { m = std::max(m, scratch_of<layer_type<i>>(batch)); }, idx{});
         return 2 * widest * batch + m;
     }
-    static constexpr std::array<param_desc, 0> parameters() noexcept { return {}; }  // named by layout()
-    static constexpr std::array<param_desc, 0> states() noexcept { return {}; }
-
-    void attach(T* p, T* g) noexcept {
-        each([&](auto& l, auto i) { l.attach(p + parameter_offsets[i], g + parameter_offsets[i]); });
-    }
-    void attach_state(T* s) noexcept {
-        each([&](auto& l, auto i) {
-            if constexpr (stateful_layer<std::remove_cvref_t<decltype(l)>>) l.attach_state(s + state_offsets[i]);
-        });
-    }
-    void init(rng& g) {
-        each([&](auto& l, auto) { l.init(g); });
-    }
-
     /// Where layer I's output lives: @p y for the last layer, else its slot in @p cache.
     template <std::size_t I>
     static T* output_of(T* cache, T* y, std::size_t batch) noexcept {
@@ -249,12 +218,12 @@ public:
                 constexpr std::size_t I = i();
                 if constexpr (!fused_into_previous<I>()) {
                     const T* in = I == 0 ? x : static_cast<const T*>(output_of<(I > 0 ? I - 1 : 0)>(cache, y, batch));
-                    auto& l = std::get<I>(m_layers);
+                    auto& l = std::get<I>(this->m_children);
                     if constexpr (fuses_next<I>()) {
                         using A = layer_type<I + 1>;
                         call_predict_fused(l, in, output_of<I + 1>(cache, y, batch), batch, A::kind, A::slope, s);
                     } else
-                        call_forward(l, in, output_of<I>(cache, y, batch), batch, layer_cache(cache, batch, I), layer_mode(I, m), s);
+                        call_forward(l, in, output_of<I>(cache, y, batch), batch, layer_cache(cache, batch, I), this->child_mode(I, m), s);
                 }
             },
             idx{});
@@ -272,7 +241,7 @@ public:
                 if constexpr (!fused_into_previous<I>()) {
                     constexpr std::size_t last = fuses_next<I>() ? I + 1 : I;
                     T* dst = last + 1 == depth ? y : scratch + free * widest * batch;
-                    const auto& l = std::get<I>(m_layers);
+                    const auto& l = std::get<I>(this->m_children);
                     if constexpr (fuses_next<I>()) {
                         using A = layer_type<I + 1>;
                         call_predict_fused(l, cur, dst, batch, A::kind, A::slope, s);
@@ -302,12 +271,12 @@ public:
                 [&](auto r) {
                     constexpr std::size_t J = depth - 1 - r();
                     if (!go) return;
-                    const bool grads = param_grads && !m_frozen[J];
+                    const bool grads = param_grads && !this->m_frozen[J];
                     T* d = nullptr;
                     if constexpr (J == 0) d = dx;
                     else if (dx || (param_grads && m_trainable_before[J])) d = g[J % 2];
                     const T* in = J == 0 ? x : static_cast<const T*>(output_of<(J > 0 ? J - 1 : 0)>(c, out, batch));
-                    call_backward(std::get<J>(m_layers), in, static_cast<const T*>(output_of<J>(c, out, batch)), cur, d, batch,
+                    call_backward(std::get<J>(this->m_children), in, static_cast<const T*>(output_of<J>(c, out, batch)), cur, d, batch,
                                   static_cast<const T*>(layer_cache(c, batch, J)), grads, s);
                     cur = d;
                     go = d != nullptr;
@@ -316,125 +285,36 @@ public:
         }
     }
 
-    /// Names and offsets of the chain's parameters (or states) as a state_dict's entries: layer i's are
-    /// `<prefix><i>.<name>` (or `<prefix><given name>.<name>` for a `named<>` layer).
-    void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                std::vector<parameter_entry>& out) const {
-        each([&](const auto& l, auto i) {
-            using L = std::remove_cvref_t<decltype(l)>;
-            const std::string p = entry_prefix<L>(prefix, i());
-            if constexpr (composite_layer<L>) l.layout(p, param_base + parameter_offsets[i], state_base + state_offsets[i], states, out);
-            else layout_plain<L>(p, param_base + parameter_offsets[i], state_base + state_offsets[i], states, out);
-        });
+    /// Layer i's entries are `<prefix><i>.<name>` (or `<prefix><given name>.<name>` for a `named<>` layer).
+    template <std::size_t K>
+    static std::string child_prefix(const std::string& prefix, std::integral_constant<std::size_t, K>) {
+        return entry_prefix<layer_type<K>>(prefix, K);
     }
-
-    // ---- freezing -----------------------------------------------------------------------------
-
-    /// Freezes layer @p i of this chain (a block: all of it): no gradients, no optimizer updates, and
-    /// with frozen_mode::eval it runs forward in eval mode.
-    void set_frozen(std::size_t i, bool frozen, frozen_mode how) {
-        check(i < depth, "freeze: layer index " + std::to_string(i) + " out of range (depth " + std::to_string(depth) + ")");
-        m_frozen[i] = frozen;
-        m_frozen_mode[i] = how;
-        update_trainable();
-    }
-    /// Freezes the layer whose entries start with @p path (`"3"`, `"layer1.0"`, `"2.main.0"`), at any
-    /// depth; returns false when no layer has that name.
-    bool set_frozen(std::string_view path, bool frozen, frozen_mode how, const std::string& prefix = "") {
-        bool found = false;
-        each([&](auto& l, auto i) {
-            if (found) return;
-            using L = std::remove_cvref_t<decltype(l)>;
-            std::string p = entry_prefix<L>(prefix, i());
-            if (std::string_view(p).substr(0, p.size() - 1) == path) {
-                set_frozen(i(), frozen, how);
-                found = true;
-            } else if constexpr (requires { l.set_frozen(path, frozen, how, p); }) {
-                if (path.substr(0, p.size()) == p || p.empty()) found = l.set_frozen(path, frozen, how, p);
-            }
-        });
-        if (found) update_trainable();
-        return found;
-    }
-    bool is_frozen(std::size_t i) const { return i < depth && m_frozen[i]; }
-    frozen_mode frozen_mode_of(std::size_t i) const { return i < depth ? m_frozen_mode[i] : frozen_mode::eval; }
-
-    /// Appends the ranges (offsets from @p base) an optimizer may update.
-    void collect_trainable(std::size_t base, std::vector<param_range>& out) const {
-        each([&](const auto& l, auto i) {
-            using L = std::remove_cvref_t<decltype(l)>;
-            if (m_frozen[i]) return;
-            if constexpr (composite_layer<L>) l.collect_trainable(base + parameter_offsets[i], out);
-            else append_range(out, base + parameter_offsets[i], base + parameter_offsets[i + 1]);
-        });
-    }
-    /// Whether any parameter of the chain is trainable (not frozen at any depth).
-    bool has_trainable() const noexcept { return m_any_trainable; }
-    /// Recomputes which layers have a trainable layer before them (where backward must produce dx).
+    /// Recomputes which layers are trainable and which have a trainable layer before them (there
+    /// backward must produce dx).
     void update_trainable() noexcept {
+        base::update_trainable();
         bool any = false;
-        each([&](auto& l, auto i) {
-            using L = std::remove_cvref_t<decltype(l)>;
-            if constexpr (composite_layer<L>) {
-                if constexpr (requires { l.update_trainable(); }) l.update_trainable();
-            }
-            m_trainable_before[i] = any;
-            bool own = false;
-            if constexpr (composite_layer<L>) own = l.has_trainable();
-            else own = L::parameter_count > 0;
-            any = any || (!m_frozen[i] && own);
-        });
-        m_any_trainable = any;
-    }
-
-    /// Copies state that lives in the layers rather than in buffers (dropout mask streams) from the
-    /// same chain on another policy.
-    template <class Other>
-    void copy_layer_state(const Other& o) {
-        each([&](auto& mine, auto i) {
-            const auto& theirs = o.template layer<i()>();
-            if constexpr (requires { mine.set_mask_stream(theirs.mask_seed(), theirs.mask_counter()); })
-                mine.set_mask_stream(theirs.mask_seed(), theirs.mask_counter());
-            else if constexpr (requires { mine.copy_layer_state(theirs); })
-                mine.copy_layer_state(theirs);
-        });
         for (std::size_t i = 0; i < depth; ++i) {
-            m_frozen[i] = o.is_frozen(i);
-            m_frozen_mode[i] = o.frozen_mode_of(i);
+            m_trainable_before[i] = any;
+            any = any || this->child_trainable(i);
         }
-        update_trainable();
     }
 
     /// Layer @p I (bound type).
     template <std::size_t I>
     auto& layer() noexcept {
-        return std::get<I>(m_layers);
+        return std::get<I>(this->m_children);
     }
     template <std::size_t I>
     const auto& layer() const noexcept {
-        return std::get<I>(m_layers);
+        return std::get<I>(this->m_children);
     }
 
     chain_core() { update_trainable(); }
 
 private:
-    mode layer_mode(std::size_t i, mode m) const noexcept {
-        return m_frozen[i] && m_frozen_mode[i] == frozen_mode::eval ? mode::eval : m;
-    }
-    template <class F>
-    void each(F&& f) {
-        static_for([&](auto i) { f(std::get<i()>(m_layers), i); }, idx{});
-    }
-    template <class F>
-    void each(F&& f) const {
-        static_for([&](auto i) { f(std::get<i()>(m_layers), i); }, idx{});
-    }
-
-    layers m_layers{};
-    std::array<bool, depth> m_frozen{};
-    std::array<frozen_mode, depth> m_frozen_mode{};
     std::array<bool, depth> m_trainable_before{};
-    bool m_any_trainable = false;
 };
 
 }  // namespace detail

@@ -29,6 +29,7 @@
 #include "../core/tensor.hpp"
 #include "../layers/residual.hpp"
 #include "chain.hpp"
+#include "composite.hpp"
 #include "model_base.hpp"
 
 namespace ctnn {
@@ -161,8 +162,12 @@ struct input_shapes<inputs<In...>> {
 template <class T, class P, class InputShapes, class Nodes>
 class graph_core;
 template <class T, class P, class... InShapes, class... Nodes>
-class graph_core<T, P, std::tuple<InShapes...>, std::tuple<Nodes...>> {
+class graph_core<T, P, std::tuple<InShapes...>, std::tuple<Nodes...>>
+    : public composite_of<graph_core<T, P, std::tuple<InShapes...>, std::tuple<Nodes...>>, T,
+                          typename bind_nodes<T, P, std::tuple<InShapes...>, Nodes...>::type>::type {
     using bound = bind_nodes<T, P, std::tuple<InShapes...>, Nodes...>;
+    using base = typename composite_of<graph_core, T, typename bound::type>::type;
+    friend base;
 
 public:
     using layers = typename bound::type;
@@ -190,12 +195,10 @@ private:
     using source_of = source_traits<std::tuple_element_t<K, sources>>;
 
 public:
-    static constexpr auto parameter_offsets = node_sums([](auto t, auto) { return decltype(t)::type::parameter_count; });
-    static constexpr auto state_offsets = node_sums([](auto t, auto) {
-        if constexpr (stateful_layer<typename decltype(t)::type>) return std::size_t(decltype(t)::type::state_count);
-        else return std::size_t(0);
-    });
-    static constexpr std::size_t parameter_count = parameter_offsets[node_count], state_count = state_offsets[node_count];
+    using base::parameter_count;
+    using base::parameter_offsets;
+    using base::state_count;
+    using base::state_offsets;
     /// Per sample: each node's cache, and each merged node's merged input.
     static constexpr auto cache_offsets = node_sums([](auto t, auto) { return decltype(t)::type::cache_size; });
     static constexpr auto merged_offsets = node_sums([](auto t, auto k) {
@@ -227,32 +230,20 @@ public:
         return (value_size + widest_input) * batch + scratch_size(batch);
     }
 
-    void attach(T* p, T* g) noexcept {
-        each([&](auto& l, auto k) { l.attach(p + parameter_offsets[k], g + parameter_offsets[k]); });
-    }
-    void attach_state(T* s) noexcept {
-        each([&](auto& l, auto k) {
-            if constexpr (stateful_layer<std::remove_cvref_t<decltype(l)>>) l.attach_state(s + state_offsets[k]);
-        });
-    }
-    void init(rng& g) {
-        each([&](auto& l, auto) { l.init(g); });
-    }
-
     /// Training forward over @p values (value_size · batch: inputs already written) keeping what backward
     /// needs in @p cache.
     void forward(T* values, std::size_t batch, T* cache, mode m, T* scratch) {
         T* const s = scratch + 2 * widest_input * batch;
-        each([&](auto& l, auto k) {
+        this->each([&](auto& l, auto k) {
             constexpr std::size_t K = k(), id = input_count + K;
             const T* in = gather<K>(values, cache + batch * (cache_offsets[node_count] + merged_offsets[K]), batch);
-            call_forward(l, in, values + batch * value_offsets[id], batch, cache + batch * cache_offsets[K], layer_mode(K, m), s);
+            call_forward(l, in, values + batch * value_offsets[id], batch, cache + batch * cache_offsets[K], this->child_mode(K, m), s);
         });
     }
     /// Inference: @p values as in forward, then eval-mode nodes; @p merged: widest_input · batch.
     void predict(T* values, std::size_t batch, T* merged_in, T* scratch) const {
         T* const s = scratch + 2 * widest_input * batch;
-        each([&](const auto& l, auto k) {
+        this->each([&](const auto& l, auto k) {
             constexpr std::size_t K = k(), id = input_count + K;
             const T* in = gather<K>(values, merged_in, batch);
             call_predict(l, in, values + batch * value_offsets[id], batch, s);
@@ -264,13 +255,9 @@ public:
     void backward(const T* values, T* grads, std::size_t batch, const T* cache, bool input_gradient, T* scratch) {
         std::array<bool, id_count> needs{};
         for (std::size_t i = 0; i < input_count; ++i) needs[i] = input_gradient;
-        each([&](auto& l, auto k) {
-            using L = std::remove_cvref_t<decltype(l)>;
+        this->each([&](auto&, auto k) {
             constexpr std::size_t K = k();
-            bool own = false;
-            if constexpr (composite_layer<L>) own = l.has_trainable();
-            else own = L::parameter_count > 0;
-            bool any = !m_frozen[K] && own;
+            bool any = this->child_trainable(K);
             for (std::size_t src : source_of<K>::ids) any = any || needs[src];
             needs[input_count + K] = any;
         });
@@ -288,93 +275,31 @@ public:
                 for (std::size_t i : src::ids) want_dx = want_dx || needs[i];
                 const T* in = src::single ? values + batch * value_offsets[src::ids[0]]
                                           : c + batch * (cache_offsets[node_count] + merged_offsets[K]);
-                call_backward(std::get<K>(m_layers), in, values + batch * value_offsets[id],
+                call_backward(std::get<K>(this->m_children), in, values + batch * value_offsets[id],
                               static_cast<const T*>(grads + batch * value_offsets[id]), want_dx ? d_in : nullptr, batch,
-                              static_cast<const T*>(c + batch * cache_offsets[K]), !m_frozen[K], s);
+                              static_cast<const T*>(c + batch * cache_offsets[K]), !this->m_frozen[K], s);
                 if (want_dx) scatter<K>(d_in, d_part, grads, batch, needs);
                 (void)sizeof(L);
             },
             nidx{});
     }
 
-    void layout(const std::string& prefix, std::size_t param_base, std::size_t state_base, bool states,
-                std::vector<parameter_entry>& out) const {
-        each([&](const auto& l, auto k) {
-            using L = std::remove_cvref_t<decltype(l)>;
-            const std::string p = entry_prefix<L>(prefix, input_count + k());
-            if constexpr (composite_layer<L>) l.layout(p, param_base + parameter_offsets[k], state_base + state_offsets[k], states, out);
-            else layout_plain<L>(p, param_base + parameter_offsets[k], state_base + state_offsets[k], states, out);
-        });
-    }
-    void collect_trainable(std::size_t base, std::vector<param_range>& out) const {
-        each([&](const auto& l, auto k) {
-            using L = std::remove_cvref_t<decltype(l)>;
-            if (m_frozen[k]) return;
-            if constexpr (composite_layer<L>) l.collect_trainable(base + parameter_offsets[k], out);
-            else append_range(out, base + parameter_offsets[k], base + parameter_offsets[k + 1]);
-        });
-    }
-    bool has_trainable() const noexcept {
-        std::vector<param_range> r;
-        collect_trainable(0, r);
-        return !r.empty();
-    }
-    void update_trainable() noexcept {
-        each([&](auto& l, auto) {
-            if constexpr (requires { l.update_trainable(); }) l.update_trainable();
-        });
-    }
-    /// Freezes node @p k (0-based among the nodes, not its id).
-    void set_frozen(std::size_t k, bool frozen, frozen_mode how) {
-        check(k < node_count, "graph::freeze: node index " + std::to_string(k) + " out of range (" + std::to_string(node_count) +
-                                  " nodes)");
-        m_frozen[k] = frozen;
-        m_frozen_mode[k] = how;
-    }
-    bool set_frozen(std::string_view path, bool frozen, frozen_mode how, const std::string& prefix = "") {
-        bool found = false;
-        each([&](auto& l, auto k) {
-            if (found) return;
-            using L = std::remove_cvref_t<decltype(l)>;
-            const std::string p = entry_prefix<L>(prefix, input_count + k());
-            if (std::string_view(p).substr(0, p.size() - 1) == path) {
-                set_frozen(k(), frozen, how);
-                found = true;
-            } else if constexpr (requires { l.set_frozen(path, frozen, how, p); }) {
-                if (path.substr(0, p.size()) == p) found = l.set_frozen(path, frozen, how, p);
-            }
-        });
-        return found;
-    }
-    bool is_frozen(std::size_t k) const { return k < node_count && m_frozen[k]; }
-    frozen_mode frozen_mode_of(std::size_t k) const { return k < node_count ? m_frozen_mode[k] : frozen_mode::eval; }
-    template <class Other>
-    void copy_layer_state(const Other& o) {
-        each([&](auto& mine, auto k) {
-            const auto& theirs = o.template layer<k()>();
-            if constexpr (requires { mine.set_mask_stream(theirs.mask_seed(), theirs.mask_counter()); })
-                mine.set_mask_stream(theirs.mask_seed(), theirs.mask_counter());
-            else if constexpr (requires { mine.copy_layer_state(theirs); })
-                mine.copy_layer_state(theirs);
-        });
-        for (std::size_t k = 0; k < node_count; ++k) {
-            m_frozen[k] = o.is_frozen(k);
-            m_frozen_mode[k] = o.frozen_mode_of(k);
-        }
+    /// Node k's entries: its `named<>` name or its id.
+    template <std::size_t K>
+    static std::string child_prefix(const std::string& prefix, std::integral_constant<std::size_t, K>) {
+        return entry_prefix<layer_type<K>>(prefix, input_count + K);
     }
     template <std::size_t K>
     auto& layer() noexcept {
-        return std::get<K>(m_layers);
+        return this->template child<K>();
     }
     template <std::size_t K>
     const auto& layer() const noexcept {
-        return std::get<K>(m_layers);
+        return this->template child<K>();
     }
+    graph_core() { this->update_trainable(); }
 
 private:
-    mode layer_mode(std::size_t k, mode m) const noexcept {
-        return m_frozen[k] && m_frozen_mode[k] == frozen_mode::eval ? mode::eval : m;
-    }
     /// The input of node K: a source's value, or the sources merged into @p merged_in.
     template <std::size_t K>
     static const T* gather(T* values, T* merged_in, std::size_t batch) {
@@ -418,17 +343,6 @@ private:
                 if (needs[id]) ops::add<P>(grad(id), d, grad(id), n);
         }
     }
-    template <class F>
-    void each(F&& f) {
-        static_for([&](auto k) { f(std::get<k()>(m_layers), k); }, nidx{});
-    }
-    template <class F>
-    void each(F&& f) const {
-        static_for([&](auto k) { f(std::get<k()>(m_layers), k); }, nidx{});
-    }
-    layers m_layers{};
-    std::array<bool, node_count> m_frozen{};
-    std::array<frozen_mode, node_count> m_frozen_mode{};
 };
 
 }  // namespace detail
@@ -488,7 +402,7 @@ public:
     class context_type {
     public:
         explicit context_type(std::size_t max_batch)
-            : m_max_batch(max_batch), m_values(core::value_size * checked(max_batch)), m_grads(core::value_size * max_batch),
+            : m_max_batch(max_batch), m_values(core::value_size * detail::checked_max_batch(max_batch, "graph::context")), m_grads(core::value_size * max_batch),
               m_cache(core::cache_size * max_batch), m_scratch(core::scratch_size(max_batch)) {
             if constexpr (on_gpu) {
                 detail::static_for(
@@ -540,14 +454,9 @@ public:
 
     private:
         friend class policy_graph;
-        static std::size_t checked(std::size_t max_batch) {
-            detail::check(max_batch > 0, "graph::context: max_batch must be positive");
-            return max_batch;
-        }
         template <shape_type S, class U>
         auto view(U* p) const {
-            if constexpr (on_gpu) return device_view<U>{p, m_batch * S::size, m_batch};
-            else return adapt_batch<S>(p, m_batch);
+            return detail::batch_view<P, S>(p, m_batch);
         }
         std::size_t m_max_batch, m_batch = 0;
         buffer m_values, m_grads, m_cache, m_scratch;
@@ -608,16 +517,6 @@ public:
         load_inputs(xs, a, batch, "graph::predict: input", nullptr);
         m_body.predict(a, batch, a + core::value_size * batch, a + (core::value_size + core::widest_input) * batch);
         return host_outputs(a, batch, std::make_index_sequence<output_count>{});
-    }
-
-    /// Node K (0-based among nodes; bound type).
-    template <std::size_t K>
-    auto& layer() noexcept {
-        return m_body.template layer<K>();
-    }
-    template <std::size_t K>
-    const auto& layer() const noexcept {
-        return m_body.template layer<K>();
     }
 
 private:

@@ -14,10 +14,24 @@
 #include "../core/aligned.hpp"
 #include "../core/error.hpp"
 #include "../core/random.hpp"
+#include "../core/tensor.hpp"
+#include "../backend/cuda/device_buffer.hpp"
 #include "../layers/concepts.hpp"
 #include "parameters.hpp"
 
 namespace ctnn::detail {
+
+/// [batch, S...] at @p p in the policy's memory: an xtensor adaptor (host) or a device_view (GPU).
+template <class P, shape_type S, class U>
+auto batch_view(U* p, std::size_t batch) {
+    if constexpr (std::same_as<P, cuda>) return device_view<U>{p, batch * S::size, batch};
+    else return adapt_batch<S>(p, batch);
+}
+/// @p max_batch, checked to be positive (what contexts are sized for).
+inline std::size_t checked_max_batch(std::size_t max_batch, const char* what) {
+    check(max_batch > 0, std::string(what) + ": max_batch must be positive");
+    return max_batch;
+}
 
 /// Buffers and parameter API of a model whose layers are run by `Body` (a composite layer:
 /// chain_core or graph_core). `Name` prefixes error messages ("sequential", "graph").
@@ -143,6 +157,15 @@ public:
     }
     /// The composite layer that runs the model.
     const Body& body() const noexcept { return m_body; }
+    /// Layer (sequential) or node (graph) @p K, bound type: e.g. for inspection or dropout reseeding.
+    template <std::size_t K>
+    auto& layer() noexcept {
+        return m_body.template layer<K>();
+    }
+    template <std::size_t K>
+    const auto& layer() const noexcept {
+        return m_body.template layer<K>();
+    }
 
 protected:
     /// Takes parameters, states, frozen layers, mode and dropout streams from the same model on

@@ -101,7 +101,7 @@ public:
     class context_type {
     public:
         explicit context_type(std::size_t max_batch)
-            : m_max_batch(max_batch), m_in(input_shape::size * checked(max_batch)), m_out(output_shape::size * max_batch),
+            : m_max_batch(max_batch), m_in(input_shape::size * detail::checked_max_batch(max_batch, "sequential::context")), m_out(output_shape::size * max_batch),
               m_cache(body_type::cache_size * max_batch), m_scratch(body_type::scratch_size(max_batch)),
               m_dy(output_shape::size * max_batch), m_dx(input_shape::size * max_batch) {
             if constexpr (on_gpu) {
@@ -145,15 +145,10 @@ public:
 
     private:
         friend class policy_sequential;
-        static std::size_t checked(std::size_t max_batch) {
-            detail::check(max_batch > 0, "sequential::context: max_batch must be positive");
-            return max_batch;
-        }
         /// Host memory: an xtensor view [batch, S...]; GPU memory: a device_view.
         template <shape_type S, class U>
         auto view(U* p) const {
-            if constexpr (on_gpu) return device_view<U>{p, m_batch * S::size, m_batch};
-            else return adapt_batch<S>(p, m_batch);
+            return detail::batch_view<P, S>(p, m_batch);
         }
         std::size_t m_max_batch, m_batch = 0;
         buffer m_in, m_out, m_cache, m_scratch, m_dy, m_dx;
@@ -242,15 +237,6 @@ public:
     /// Inference with @p d_x and @p d_out in the policy's memory (GPU memory for the CUDA policy).
     void predict_device(const T* d_x, T* d_out, std::size_t batch) const { m_body.predict(d_x, d_out, batch, predict_arena(batch, false)); }
 
-    /// Layer @p I (bound type), e.g. for dropout reseeding or inspection.
-    template <std::size_t I>
-    auto& layer() noexcept {
-        return m_body.template layer<I>();
-    }
-    template <std::size_t I>
-    const auto& layer() const noexcept {
-        return m_body.template layer<I>();
-    }
 private:
     /// This thread's predict scratch for this model type, grown to @p batch (plus the GPU staging of
     /// the input and output with @p staging).

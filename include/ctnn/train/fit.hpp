@@ -88,6 +88,42 @@ template <class CB, class M>
 void call_train_end(CB& cb, M& m, fit_state& s, const fit_result& r) {
     if constexpr (requires { cb.on_train_end(m, s, r); }) cb.on_train_end(m, s, r);
 }
+
+/// Starts epoch @p e: the scheduled learning rate, a fresh live state, the callbacks, training mode.
+template <class M, class Opt, class... CB>
+void begin_epoch(M& model, Opt& opt, fit_state& st, std::size_t e, const fit_options& options, CB&... callbacks) {
+    if (options.lr_schedule) opt.set_lr(options.lr_schedule(e));
+    st.epoch = e;
+    st.batch_index = 0;
+    st.running_loss = 0;
+    st.correct = st.counted = 0;
+    st.current = epoch_stats{};
+    st.current.epoch = e + 1;
+    st.current.lr = opt.lr();
+    (call_begin(callbacks, model, st), ...);
+    model.train();
+}
+/// Ends an epoch whose loss and accuracy are in st.current: timing, evaluation callbacks (in eval
+/// mode), end callbacks, history.
+template <class M, class... CB>
+void end_epoch(M& model, fit_state& st, fit_result& res, double secs, std::size_t n_seen, CB&... callbacks) {
+    res.train_seconds += secs;
+    res.train_samples += n_seen;
+    st.current.seconds = secs;
+    st.current.samples_per_second = secs > 0 ? double(n_seen) / secs : 0;
+    model.eval();
+    (call_eval(callbacks, model, st), ...);
+    model.train();
+    (call_end(callbacks, model, st), ...);
+    st.history.push_back(st.current);
+}
+template <class M, class... CB>
+fit_result end_training(M& model, fit_state& st, fit_result& res, const fit_options& options, CB&... callbacks) {
+    res.history = st.history;
+    res.stopped_early = st.stop && st.history.size() < options.epochs;
+    (call_train_end(callbacks, model, st, res), ...);
+    return res;
+}
 }  // namespace detail
 
 /// Trains @p model with @p opt on @p loss over @p train for `options.epochs` epochs. @p loss is any
@@ -142,16 +178,7 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
         h_correct.resize(ld.batches() * options.batch);
     }
     for (std::size_t e = 0; e < options.epochs && !st.stop; ++e) {
-        if (options.lr_schedule) opt.set_lr(options.lr_schedule(e));
-        st.epoch = e;
-        st.batch_index = 0;
-        st.running_loss = 0;
-        st.correct = st.counted = 0;
-        st.current = epoch_stats{};
-        st.current.epoch = e + 1;
-        st.current.lr = opt.lr();
-        (detail::call_begin(callbacks, model, st), ...);
-        model.train();
+        detail::begin_epoch(model, opt, st, e, options, callbacks...);
         ld.start_epoch();
         data::batch<T> b;
         const auto t0 = clock::now();
@@ -209,23 +236,11 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
             st.epoch_seconds = std::chrono::duration<double>(clock::now() - t0).count();
             (detail::call_batch(callbacks, model, st), ...);
         }
-        const double secs = std::chrono::duration<double>(clock::now() - t0).count();
-        res.train_seconds += secs;
-        res.train_samples += n_seen;
         st.current.loss = st.running_loss;
         st.current.train_accuracy = st.counted ? double(st.correct) / double(st.counted) : 0;
-        st.current.seconds = secs;
-        st.current.samples_per_second = secs > 0 ? double(n_seen) / secs : 0;
-        model.eval();
-        (detail::call_eval(callbacks, model, st), ...);
-        model.train();
-        (detail::call_end(callbacks, model, st), ...);
-        st.history.push_back(st.current);
+        detail::end_epoch(model, st, res, std::chrono::duration<double>(clock::now() - t0).count(), n_seen, callbacks...);
     }
-    res.history = st.history;
-    res.stopped_early = st.stop && st.history.size() < options.epochs;
-    (detail::call_train_end(callbacks, model, st, res), ...);
-    return res;
+    return detail::end_training(model, st, res, options, callbacks...);
 }
 
 /// Confusion matrix of @p model's predictions on a labelled dataset (batched inference, eval mode).

@@ -85,16 +85,7 @@ fit_result fit(policy_graph<P, T, G...>& model, Opt& opt, const std::tuple<Loss.
     }
     data::multi_batch<T> b;
     for (std::size_t e = 0; e < options.epochs && !st.stop; ++e) {
-        if (options.lr_schedule) opt.set_lr(options.lr_schedule(e));
-        st.epoch = e;
-        st.batch_index = 0;
-        st.running_loss = 0;
-        st.correct = st.counted = 0;
-        st.current = epoch_stats{};
-        st.current.epoch = e + 1;
-        st.current.lr = opt.lr();
-        (detail::call_begin(callbacks, model, st), ...);
-        model.train();
+        detail::begin_epoch(model, opt, st, e, options, callbacks...);
         ld.start_epoch();
         const auto t0 = clock::now();
         std::array<double, NO> sums{};
@@ -162,9 +153,6 @@ fit_result fit(policy_graph<P, T, G...>& model, Opt& opt, const std::tuple<Loss.
                 if (train.targets[j].is_labels())
                     for (std::size_t i = 0; i < n_seen; ++i) correct[j] += std::size_t(h_correct[j * ld.batches() * options.batch + i]);
         }
-        const double secs = std::chrono::duration<double>(clock::now() - t0).count();
-        res.train_seconds += secs;
-        res.train_samples += n_seen;
         double total = 0;
         bool first_acc = true;
         for (std::size_t j = 0; j < NO; ++j) {
@@ -178,18 +166,9 @@ fit_result fit(policy_graph<P, T, G...>& model, Opt& opt, const std::tuple<Loss.
             }
         }
         st.current.loss = st.running_loss = n_seen ? total / double(n_seen) : 0;
-        st.current.seconds = secs;
-        st.current.samples_per_second = secs > 0 ? double(n_seen) / secs : 0;
-        model.eval();
-        (detail::call_eval(callbacks, model, st), ...);
-        model.train();
-        (detail::call_end(callbacks, model, st), ...);
-        st.history.push_back(st.current);
+        detail::end_epoch(model, st, res, std::chrono::duration<double>(clock::now() - t0).count(), n_seen, callbacks...);
     }
-    res.history = st.history;
-    res.stopped_early = st.stop && st.history.size() < options.epochs;
-    (detail::call_train_end(callbacks, model, st, res), ...);
-    return res;
+    return detail::end_training(model, st, res, options, callbacks...);
 }
 
 }  // namespace ctnn
