@@ -45,6 +45,7 @@
 #include "data/fashion_mnist.hpp"
 #include "data/idx.hpp"
 #include "data/multi_dataset.hpp"
+#include "data/text.hpp"
 #include "io/atomic_file.hpp"
 #include "io/model_io.hpp"
 #include "io/npz.hpp"
