@@ -61,6 +61,19 @@ inline constexpr bool is_input_v = false;
 template <std::size_t... D>
 inline constexpr bool is_input_v<input<D...>> = true;
 
+/// The shape of an input<...>; shape<1> for anything else, so that a model whose first type is not
+/// an input<...> fails with its own static_assert first (its base classes still instantiate).
+template <class I>
+struct input_shape_of {
+    using type = shape<1>;
+};
+template <std::size_t... D>
+struct input_shape_of<input<D...>> {
+    using type = shape<D...>;
+};
+template <class I>
+using input_shape_of_t = typename input_shape_of<I>::type;
+
 inline constexpr char invalid_name[] = "invalid";
 /// Stands in for a type that is not a layer spec, so the static_assert is the only error shown.
 struct invalid_spec {

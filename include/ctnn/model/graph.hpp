@@ -170,6 +170,8 @@ class graph_core<T, P, std::tuple<InShapes...>, std::tuple<Nodes...>>
     friend base;
 
 public:
+    using value_type = T;
+    using policy = P;
     using layers = typename bound::type;
     using shapes = typename bound::shapes;
     using sources = typename bound::sources;
@@ -252,12 +254,13 @@ public:
     /// Backward: @p grads (value_size · batch) holds dL/d(value) of the outputs on entry (zero
     /// elsewhere); accumulates parameter gradients and, where @p input_gradient, leaves dL/d(input i)
     /// in the inputs' slots of @p grads.
-    void backward(const T* values, T* grads, std::size_t batch, const T* cache, bool input_gradient, T* scratch) {
+    void backward(const T* values, T* grads, std::size_t batch, const T* cache, bool input_gradient, T* scratch,
+                  bool param_grads = true) {
         std::array<bool, id_count> needs{};
         for (std::size_t i = 0; i < input_count; ++i) needs[i] = input_gradient;
         this->each([&](auto&, auto k) {
             constexpr std::size_t K = k();
-            bool any = this->child_trainable(K);
+            bool any = param_grads && this->child_trainable(K);
             for (std::size_t src : source_of<K>::ids) any = any || needs[src];
             needs[input_count + K] = any;
         });
@@ -277,7 +280,7 @@ public:
                                           : c + batch * (cache_offsets[node_count] + merged_offsets[K]);
                 call_backward(std::get<K>(this->m_children), in, values + batch * value_offsets[id],
                               static_cast<const T*>(grads + batch * value_offsets[id]), want_dx ? d_in : nullptr, batch,
-                              static_cast<const T*>(c + batch * cache_offsets[K]), !this->m_frozen[K], s);
+                              static_cast<const T*>(c + batch * cache_offsets[K]), param_grads && !this->m_frozen[K], s);
                 if (want_dx) scatter<K>(d_in, d_part, grads, batch, needs);
                 (void)sizeof(L);
             },
@@ -345,6 +348,43 @@ private:
     }
 };
 
+/// A graph with one input and one output as a layer of another model (a block with any inner
+/// wiring): its cache holds every id's value and the nodes' caches; its scratch, the gradients of
+/// every id (backward) or the values (predict), then the graph's own plan.
+template <class Core, std::size_t OutId>
+class graph_layer : public Core {
+    using T = typename Core::value_type;
+    using P = typename Core::policy;
+    static_assert(Core::input_count == 1,
+                  "ctnn::graph: only a graph with one input and one output is a layer of another model; this one has several inputs");
+
+public:
+    using input_shape = typename Core::template shape_of<0>;
+    using output_shape = typename Core::template shape_of<OutId>;
+    static constexpr std::string_view name = "graph";
+    static constexpr std::size_t cache_size = Core::value_size + Core::cache_size;
+    static constexpr std::size_t scratch_size(std::size_t batch) noexcept {
+        return std::max(Core::predict_scratch_size(batch), Core::value_size * batch + Core::scratch_size(batch));
+    }
+    void forward(const T* x, T* y, std::size_t batch, T* cache, mode m, T* scratch) {
+        ops::copy<P>(cache, x, batch * input_shape::size);  // input slot (id 0 is at offset 0)
+        Core::forward(cache, batch, cache + Core::value_size * batch, m, scratch);
+        ops::copy<P>(y, cache + batch * Core::value_offsets[OutId], batch * output_shape::size);
+    }
+    void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
+        ops::copy<P>(scratch, x, batch * input_shape::size);
+        Core::predict(scratch, batch, scratch + Core::value_size * batch, scratch + (Core::value_size + Core::widest_input) * batch);
+        ops::copy<P>(y, scratch + batch * Core::value_offsets[OutId], batch * output_shape::size);
+    }
+    void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads, T* scratch) {
+        T* g = scratch;
+        ops::fill<P>(g, T(0), batch * Core::value_size);
+        ops::copy<P>(g + batch * Core::value_offsets[OutId], dy, batch * output_shape::size);
+        Core::backward(cache, g, batch, cache + Core::value_size * batch, dx != nullptr, scratch + Core::value_size * batch, param_grads);
+        if (dx) ops::copy<P>(dx, g, batch * input_shape::size);
+    }
+};
+
 }  // namespace detail
 
 /// A graph model over value type T on policy P: `policy_graph<cpu, float, inputs<...>, node<...>...,
@@ -390,6 +430,17 @@ public:
                 if (output_ids[a] == output_ids[b]) return false;
         return true;
     }(), "ctnn::graph: outputs<ids...> lists an id twice; each output is one node");
+
+    /// The graph as a layer of another model (one input, one output): `sequential<input<8>, my_graph,
+    /// dense<2>>`; its nodes are named below the layer's index (`1.user.0.weight`).
+    template <shape_type In, class U, class Q = cpu>
+    struct bind : detail::graph_layer<detail::graph_core<U, Q, typename detail::input_shapes<Inputs>::type,
+                                                         detail::all_but_last<NodesAndOutputs...>>,
+                                      output_ids[0]> {
+        static_assert(output_count == 1, "ctnn::graph: only a graph with one output is a layer of another model");
+        static_assert(std::is_same_v<In, input_shape<0>>,
+                      "ctnn::graph: a graph used as a layer must receive its own input shape; check the layer before it");
+    };
 
     using base::base;
     /// The same graph (parameters, frozen nodes, mode, dropout streams) on another policy.

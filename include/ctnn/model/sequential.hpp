@@ -35,8 +35,8 @@ namespace ctnn {
 /// this class adds the flat buffers, the context and the user-facing checks. A model type is also a
 /// layer spec: `sequential<input<...>, encoder, dense<10>>` with `encoder` a model type nests it.
 template <class P, class T, class Input, class... Specs>
-class policy_sequential : public detail::model_base<P, T, detail::chain_core<typename Input::shape_type, T, P, Specs...>> {
-    using base = detail::model_base<P, T, detail::chain_core<typename Input::shape_type, T, P, Specs...>>;
+class policy_sequential : public detail::model_base<P, T, detail::chain_core<detail::input_shape_of_t<Input>, T, P, Specs...>> {
+    using base = detail::model_base<P, T, detail::chain_core<detail::input_shape_of_t<Input>, T, P, Specs...>>;
     static_assert(is_policy_v<P>, "ctnn::sequential: the policy must be ctnn::cpu or ctnn::cuda");
     static_assert(detail::is_input_v<Input>,
                   "ctnn::sequential: the first type must be the input shape, e.g. sequential<input<28, 28, 1>, flatten, dense<10>>");
@@ -54,7 +54,7 @@ public:
     /// The same model on another execution policy: `model::on<ctnn::cuda>`.
     template <class Q>
     using on = policy_sequential<Q, T, Input, Specs...>;
-    using input_shape = typename Input::shape_type;
+    using input_shape = detail::input_shape_of_t<Input>;
     /// The chain of layers that does the work.
     using body_type = detail::chain_core<input_shape, T, P, Specs...>;
     using layers = typename body_type::layers;
@@ -161,7 +161,7 @@ public:
         buffer m_d_targets, m_d_loss;
     };
 
-    using detail::model_base<P, T, detail::chain_core<typename Input::shape_type, T, P, Specs...>>::model_base;
+    using detail::model_base<P, T, detail::chain_core<detail::input_shape_of_t<Input>, T, P, Specs...>>::model_base;
     /// The same model (parameters, frozen layers, mode, dropout streams) on another policy.
     template <class Q>
     explicit policy_sequential(const on<Q>& o) : policy_sequential(seed{0}) {

@@ -152,3 +152,28 @@ TEST_CASE("cuda: graph fit on the GPU gives the CPU's history", "[cuda][graph][f
     }
     require_same(g.host_parameters(), c.host_parameters(), "parameters after fit", 1e-8);
 }
+
+TEST_CASE("cuda: a graph used as a layer equals the CPU (forward, gradients, predict)", "[cuda][graph]") {
+    using inner = basic_graph<double, inputs<input<6>>, node<from<0>, named<"a", chain<dense<5>, ctnn::tanh>>>,
+                              node<from<0>, named<"b", chain<dense<5>, relu>>>, node<average_of<1, 2>, named<"c", dense<4>>>,
+                              node<concat_of<1, 3>, named<"d", chain<dense<3>, batch_norm1d<>>>>, outputs<4>>;
+    using m_t = basic_sequential<double, input<6>, inner, sigmoid, dense<2>>;
+    m_t c{seed{21}};
+    m_t::on<cuda> g{seed{21}};
+    const std::size_t B = 4;
+    auto cc = c.context(B);
+    auto gc = g.context(B);
+    const auto x = inputs_of(B * 6, 22);
+    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
+    const auto dy = inputs_of(B * 2, 23);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+    c.eval();
+    g.eval();
+    require_same(g.predict(x), c.predict(x), "predict");
+}

@@ -502,3 +502,45 @@ TEST_CASE("multi_loader: one shuffled order for every column; malformed columns 
     REQUIRE_THROWS_WITH(data::multi_loader<float>(d, 2), Catch::Contains("input 0 holds 7 values, expected 5 × 2"));
     REQUIRE_THROWS_WITH(data::multi_loader<float>(data::multi_dataset<float>(0), 2), Catch::Contains("the dataset is empty"));
 }
+
+namespace {
+// a graph with one input and one output (fan-out, a concat and an add inside) used as a layer
+template <class T>
+using inner_graph = basic_graph<T, inputs<input<6>>, node<from<0>, named<"a", chain<dense<5>, ctnn::tanh>>>,
+                                node<from<0>, named<"b", chain<dense<3>, relu>>>, node<concat_of<1, 2>, named<"c", dense<5>>>,
+                                node<add_of<1, 3>, named<"d", chain<dense<4>, batch_norm1d<>>>>, outputs<4>>;
+template <class T>
+using with_graph = basic_sequential<T, input<6>, inner_graph<T>, sigmoid, residual<chain<dense<4>, ctnn::tanh>>, dense<2>>;
+}  // namespace
+
+TEST_CASE("a one-input, one-output graph is a layer of another model", "[graph][composition]") {
+    SECTION("backward matches finite differences") { test::check_model_gradients(with_graph<double>{seed{13}}, 3); }
+    SECTION("names below the layer's index, predict equals forward in eval mode") {
+        with_graph<float> m{seed{14}};
+        std::vector<std::string> names;
+        for (const auto& e : m.parameter_layout()) names.push_back(e.name);
+        REQUIRE(names == std::vector<std::string>{"0.a.0.weight", "0.a.0.bias", "0.b.0.weight", "0.b.0.bias", "0.c.weight", "0.c.bias",
+                                                  "0.d.0.weight", "0.d.0.bias", "0.d.1.weight", "0.d.1.bias", "2.main.0.weight",
+                                                  "2.main.0.bias", "3.weight", "3.bias"});
+        auto ctx = m.context(4);
+        for (std::uint64_t s = 0; s < 3; ++s) m.forward(random_input<float>(4 * 6, 30 + s), ctx);  // running statistics
+        REQUIRE(eval_forward_vs_predict(m, 4, 5) < 1e-5);
+    }
+    SECTION("freezing a node inside the graph layer by name") {
+        with_graph<float> m{seed{15}};
+        m.freeze("0.b");
+        const auto before = m.host_parameters();
+        optim::sgd opt{m.parameters(), {.lr = 0.1f}};
+        auto ctx = m.context(4);
+        m.zero_grad();
+        m.forward(random_input<float>(4 * 6, 1), ctx);
+        std::vector<float> dy(8, 1.0f);
+        m.backward(dy, ctx);
+        opt.step();
+        const auto after = m.host_parameters();
+        for (const auto& e : m.parameter_layout())
+            for (std::size_t i = e.offset; i < e.offset + e.desc.size(); ++i)
+                if (e.name.rfind("0.b.", 0) == 0) REQUIRE(after[i] == before[i]);
+        REQUIRE(after != before);
+    }
+}
