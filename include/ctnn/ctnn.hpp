@@ -21,6 +21,7 @@
 #include "layers/conv.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/embedding.hpp"
 #include "layers/named.hpp"
 #include "layers/norm.hpp"
 #include "layers/reshape.hpp"

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include <ctnn/backend/conv_rules.hpp>
+#include <ctnn/backend/embedding_rules.hpp>
 #include <ctnn/backend/cuda/api.hpp>
 #include <ctnn/backend/loss_rules.hpp>
 #include <ctnn/backend/norm_rules.hpp>
@@ -79,6 +80,13 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
     void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }  \
     void add(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::add<T>{a, b, y}); }    \
     void scale(const T* x, T alpha, T* y, std::size_t n) { impl::for_each(n, kernels::scale<T>{x, alpha, y}); }  \
+    void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab) { \
+        impl::for_each(positions * dim, rules::embedding_gather<T>{ids, w, y, dim, vocab});                            \
+    }                                                                                                                   \
+    void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions, std::size_t dim, std::size_t vocab, \
+                            std::size_t padding) {                                                                      \
+        impl::for_each(vocab * dim, rules::embedding_scatter<T>{ids, dy, dw, positions, dim, vocab, padding});          \
+    }                                                                                                                   \
     void fill(T* d, T value, std::size_t n) {                                                                           \
         impl::for_each(n, kernels::fill<T>{d, value});                                                                  \
     }                                                                                                                   \

@@ -77,6 +77,9 @@ struct parameter_entry {
 /// - fuses a following activation (`fuses_activation`, `predict_fused(x, y, batch, kind, slope)`).
 /// - fusable activation (`fusable`, `kind`, `slope`; its backward reads only y and dy).
 /// - composite (`layout(...)`, `collect_trainable(...)`, ...): a container of layers (chains, blocks).
+/// - checks its input (`static check_input(const T* x, std::size_t n)`): a layer whose input is discrete
+///   (an embedding's token ids) validates host data at the model's boundary, before any upload, with
+///   a ctnn::error; it must be a model's first layer or read a graph input directly.
 template <class L>
 concept layer_core = requires {
     typename L::value_type;

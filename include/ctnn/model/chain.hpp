@@ -210,6 +210,14 @@ public:
         static_for([&](auto i) { m = std::max(m, scratch_of<layer_type<i>>(batch)); }, idx{});
         return 2 * widest * batch + m;
     }
+    /// The input check of the first layer (an embedding's ids), when it has one: run on host memory by
+    /// the model before anything is uploaded or computed.
+    static void check_input(const T* x, std::size_t n)
+        requires(depth > 0 && requires { layer_type<0>::check_input(x, n); })
+    {
+        layer_type<0>::check_input(x, n);
+    }
+
     /// Where layer I's output lives: @p y for the last layer, else its slot in @p cache.
     template <std::size_t I>
     static T* output_of(T* cache, T* y, std::size_t batch) noexcept {

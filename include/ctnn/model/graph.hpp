@@ -197,6 +197,10 @@ private:
     using source_of = source_traits<std::tuple_element_t<K, sources>>;
 
 public:
+    /// How node K reads: `single`, `kind` and `ids` of its source.
+    template <std::size_t K>
+    using source_traits_of = source_of<K>;
+
     using base::parameter_count;
     using base::parameter_offsets;
     using base::state_count;
@@ -588,6 +592,17 @@ private:
             detail::fail(std::string(what) + "s: batch of " + std::to_string(batch) + " is larger than the " + std::to_string(limit) +
                          " reserved by model.context(); reserve a larger context");
         if (set) *set = batch;
+        // nodes that read an input directly and check it (an embedding's ids): on host memory, first
+        detail::static_for(
+            [&](auto k) {
+                using src = typename core::template source_traits_of<k()>;
+                using L = typename core::template layer_type<k()>;
+                if constexpr (src::single && src::ids[0] < input_count && requires { L::check_input(values, batch); }) {
+                    constexpr std::size_t i = src::ids[0];
+                    L::check_input(std::get<i>(xs).data(), batch * input_shape<i>::size);
+                }
+            },
+            std::make_index_sequence<node_count>{});
         detail::static_for(
             [&](auto i) {
                 copy_from_host<P>(values + batch * core::value_offsets[i()], std::get<i()>(xs).data(),

@@ -186,6 +186,7 @@ public:
         if (batch > ctx.m_max_batch)
             detail::fail("sequential::forward: batch of " + std::to_string(batch) + " is larger than the " +
                          std::to_string(ctx.m_max_batch) + " reserved by model.context(); reserve a larger context");
+        check_input(x.data(), batch);
         ctx.m_batch = batch;
         if constexpr (on_gpu) ctx.m_input.upload(ctx.m_in.data(), x.data(), batch * input_shape::size);
         else std::memcpy(ctx.m_in.data(), x.data(), batch * input_shape::size * sizeof(T));
@@ -224,6 +225,7 @@ public:
     /// both policies (a CUDA model uploads x and downloads the result; `predict_device` keeps both on
     /// the GPU).
     void predict_into(const T* x, T* out, std::size_t batch) const {
+        check_input(x, batch);
         if constexpr (on_gpu) {
             T* a = predict_arena(batch, true);
             T* dx = a + body_type::scratch_size(batch);
@@ -238,6 +240,10 @@ public:
     void predict_device(const T* d_x, T* d_out, std::size_t batch) const { m_body.predict(d_x, d_out, batch, predict_arena(batch, false)); }
 
 private:
+    /// Runs the first layer's input check (token ids of an embedding) on host memory, if it has one.
+    static void check_input(const T* x, std::size_t batch) {
+        if constexpr (requires { body_type::check_input(x, batch); }) body_type::check_input(x, batch * input_shape::size);
+    }
     /// This thread's predict scratch for this model type, grown to @p batch (plus the GPU staging of
     /// the input and output with @p staging).
     static T* predict_arena(std::size_t batch, bool staging) {

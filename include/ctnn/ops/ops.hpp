@@ -11,6 +11,7 @@
 
 #include "../backend/buffer.hpp"
 #include "../backend/conv_rules.hpp"
+#include "../backend/embedding_rules.hpp"
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
@@ -195,6 +196,32 @@ void cpu_for_each(std::size_t n, const F& f, std::size_t cost = 1) {
     });
 }
 }  // namespace detail
+
+/// Embedding lookup: y[p, :] = w[ids[p], :] for @p positions token ids (rules::embedding_gather).
+template <class P, class T>
+void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab) {
+    if constexpr (detail::is_cuda<P>) cuda_api::embedding_forward(ids, w, y, positions, dim, vocab);
+    else
+        detail::cpu_for_each(positions, [&](std::size_t p) {
+            const T* row = w + rules::token_row(ids[p], vocab) * dim;
+            std::copy(row, row + dim, y + p * dim);
+        }, dim);
+}
+/// Embedding weight gradient: dw[ids[p], :] += dy[p, :] for every position in order, except the
+/// padding row (padding >= vocab: none). Sequential on the CPU (rows repeat), so deterministic.
+template <class P, class T>
+void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions, std::size_t dim, std::size_t vocab,
+                        std::size_t padding) {
+    if constexpr (detail::is_cuda<P>) cuda_api::embedding_backward(ids, dy, dw, positions, dim, vocab, padding);
+    else
+        for (std::size_t p = 0; p < positions; ++p) {
+            const std::size_t v = rules::token_row(ids[p], vocab);
+            if (v == padding) continue;
+            T* row = dw + v * dim;
+            const T* g = dy + p * dim;
+            for (std::size_t d = 0; d < dim; ++d) row[d] += g[d];
+        }
+}
 
 namespace detail {
 /// CPU pooling, one output pixel at a time with the channels innermost (contiguous in NHWC); backward

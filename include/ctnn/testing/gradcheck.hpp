@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/error.hpp"
 #include "../core/random.hpp"
 
 namespace ctnn::testing {
@@ -27,6 +28,12 @@ struct gradcheck_options {
     double epsilon = 1e-6;    ///< central-difference step
     std::uint64_t seed = 1;   ///< draws the inputs and the output weights r
     double gap = 0.05;        ///< inputs are at least this far from 0 (keeps ReLU kinks out of reach)
+    /// The inputs to use (one vector per model input, batch × input size values each) instead of
+    /// random ones — e.g. token ids for an embedding.
+    std::vector<std::vector<double>> inputs{};
+    /// Whether to check the input gradients (false for discrete inputs such as token ids, where
+    /// a finite difference is not an input).
+    bool input_gradients = true;
 };
 
 /// What check_gradients found: `ok`, the worst relative error, and where it was, in words.
@@ -126,6 +133,15 @@ gradcheck_result check_gradients(const Model& original, std::size_t batch, const
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((x[I] = detail::random_values(batch * io::template input_size<I>(), g, o.gap)), ...);
     }(std::make_index_sequence<io::inputs>{});
+    if (!o.inputs.empty()) {
+        if (o.inputs.size() != io::inputs) ctnn::detail::fail("check_gradients: options.inputs needs one vector per model input");
+        for (std::size_t k = 0; k < io::inputs; ++k) {
+            if (o.inputs[k].size() != x[k].size())
+                ctnn::detail::fail("check_gradients: options.inputs[" + std::to_string(k) + "] has " +
+                                   std::to_string(o.inputs[k].size()) + " values, expected " + std::to_string(x[k].size()));
+            x[k] = o.inputs[k];
+        }
+    }
     [&]<std::size_t... J>(std::index_sequence<J...>) {
         ((r[J] = detail::random_values(batch * io::template output_size<J>(), g, 0.0)), ...);
     }(std::make_index_sequence<io::outputs>{});
@@ -157,7 +173,7 @@ gradcheck_result check_gradients(const Model& original, std::size_t batch, const
             if (i >= e.offset && i < e.offset + e.desc.size()) name += " (" + e.name + ")";
         record(num, analytic[i], name);
     }
-    for (std::size_t k = 0; k < io::inputs; ++k)
+    for (std::size_t k = 0; k < (o.input_gradients ? io::inputs : 0); ++k)
         for (std::size_t i = 0; i < x[k].size(); ++i) {
             auto xp = x, xm = x;
             xp[k][i] += o.epsilon;

@@ -177,3 +177,27 @@ TEST_CASE("cuda: a graph used as a layer equals the CPU (forward, gradients, pre
     g.eval();
     require_same(g.predict(x), c.predict(x), "predict");
 }
+
+TEST_CASE("cuda: embedding equals the CPU layer (forward, weight gradient with repeats and padding, step)", "[cuda][embedding]") {
+    using m_t = basic_sequential<double, input<6>, embedding<9, 4, {.padding_idx = 3}>, ctnn::tanh, flatten, dense<2>>;
+    m_t c{seed{31}};
+    m_t::on<cuda> g{seed{31}};
+    require_same(g.host_parameters(), c.host_parameters(), "initial parameters", 0);
+    const std::vector<double> ids{1, 3, 3, 8, 0, 1, 5, 5, 5, 2, 3, 7, 0, 0, 4, 6, 8, 1};
+    auto cc = c.context(3);
+    auto gc = g.context(3);
+    require_same(g.forward(ids, gc).to_host(), c.forward(ids, cc), "forward");
+    const auto dy = inputs_of(6, 32);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc);
+    g.backward(gc.output_gradient(), gc);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients", 0);  // same sums in the same order
+    optim::adam oc(c.parameters());
+    optim::adam og(g.parameters());
+    oc.step();
+    og.step();
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-12);
+    REQUIRE_THROWS_WITH(g.predict(std::vector<double>(6, 9.0)), Catch::Contains("embedding: token id 9"));
+}

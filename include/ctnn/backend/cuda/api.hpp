@@ -64,6 +64,10 @@ void event_destroy(void* event) noexcept;
     void multiply(const T* a, const T* b, T* y, std::size_t n);                                                      \
     void add(const T* a, const T* b, T* y, std::size_t n);                                                           \
     void scale(const T* x, T alpha, T* y, std::size_t n);                                                            \
+    /* embedding lookup and weight gradient (embedding_rules.hpp) over `positions` token ids */                     \
+    void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab); \
+    void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions, std::size_t dim,               \
+                            std::size_t vocab, std::size_t padding);                                                  \
     void fill(T* d, T value, std::size_t n);                                                                         \
     /* losses: the gradient into d_grad, the mean loss into the device scalar d_loss (no wait) */                    \
     void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,    \
