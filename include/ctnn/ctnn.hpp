@@ -22,6 +22,7 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/embedding.hpp"
+#include "layers/recurrent.hpp"
 #include "layers/named.hpp"
 #include "layers/norm.hpp"
 #include "layers/reshape.hpp"

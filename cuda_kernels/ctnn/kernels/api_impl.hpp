@@ -16,6 +16,7 @@
 
 #include <ctnn/backend/conv_rules.hpp>
 #include <ctnn/backend/embedding_rules.hpp>
+#include <ctnn/backend/recurrent_rules.hpp>
 #include <ctnn/backend/cuda/api.hpp>
 #include <ctnn/backend/loss_rules.hpp>
 #include <ctnn/backend/norm_rules.hpp>
@@ -80,6 +81,13 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
     void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }  \
     void add(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::add<T>{a, b, y}); }    \
     void scale(const T* x, T alpha, T* y, std::size_t n) { impl::for_each(n, kernels::scale<T>{x, alpha, y}); }  \
+    void lstm_step_forward(T* gates, T* c, T* h, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) { \
+        impl::for_each(batch * hidden, rules::lstm_step_forward<T>{gates, c, h, t, steps, hidden});                    \
+    }                                                                                                                   \
+    void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_step, T* dh, T* dc, T* dz,          \
+                            std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {                  \
+        impl::for_each(batch * hidden, rules::lstm_step_backward<T>{gates, c, dy, dy_every_step, dh, dc, dz, t, steps, hidden}); \
+    }                                                                                                                   \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab) { \
         impl::for_each(positions * dim, rules::embedding_gather<T>{ids, w, y, dim, vocab});                            \
     }                                                                                                                   \

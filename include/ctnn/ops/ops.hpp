@@ -12,6 +12,7 @@
 #include "../backend/buffer.hpp"
 #include "../backend/conv_rules.hpp"
 #include "../backend/embedding_rules.hpp"
+#include "../backend/recurrent_rules.hpp"
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
@@ -221,6 +222,22 @@ void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions,
             const T* g = dy + p * dim;
             for (std::size_t d = 0; d < dim; ++d) row[d] += g[d];
         }
+}
+
+/// The pointwise part of LSTM step t over batch × hidden elements (rules::lstm_step_forward).
+template <class P, class T>
+void lstm_step_forward(T* gates, T* c, T* h, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {
+    if constexpr (detail::is_cuda<P>) cuda_api::lstm_step_forward(gates, c, h, batch, t, steps, hidden);
+    else detail::cpu_for_each(batch * hidden, rules::lstm_step_forward<T>{gates, c, h, t, steps, hidden}, 32);
+}
+/// Its backward (rules::lstm_step_backward): dz of step t from dh, dc and the output's gradient dy.
+template <class P, class T>
+void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_step, T* dh, T* dc, T* dz, std::size_t batch,
+                        std::size_t t, std::size_t steps, std::size_t hidden) {
+    if constexpr (detail::is_cuda<P>) cuda_api::lstm_step_backward(gates, c, dy, dy_every_step, dh, dc, dz, batch, t, steps, hidden);
+    else
+        detail::cpu_for_each(batch * hidden, rules::lstm_step_backward<T>{gates, c, dy, dy_every_step, dh, dc, dz, t, steps, hidden},
+                             32);
 }
 
 namespace detail {

@@ -201,3 +201,28 @@ TEST_CASE("cuda: embedding equals the CPU layer (forward, weight gradient with r
     require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-12);
     REQUIRE_THROWS_WITH(g.predict(std::vector<double>(6, 9.0)), Catch::Contains("embedding: token id 9"));
 }
+
+TEST_CASE("cuda: lstm equals the CPU layer (sequence and last-state outputs, BPTT gradients, step)", "[cuda][lstm]") {
+    using m_t = basic_sequential<double, input<5, 3>, lstm<4, {.return_sequences = true}>, lstm<3>, dense<2>>;
+    m_t c{seed{41}};
+    m_t::on<cuda> g{seed{41}};
+    const std::size_t B = 3;
+    auto cc = c.context(B);
+    auto gc = g.context(B);
+    const auto x = inputs_of(B * 15, 42);
+    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
+    const auto dy = inputs_of(B * 2, 43);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+    optim::adam oc(c.parameters());
+    optim::adam og(g.parameters());
+    oc.step();
+    og.step();
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-9);
+    require_same(g.predict(x), c.predict(x), "predict");
+}

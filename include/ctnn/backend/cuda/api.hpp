@@ -64,6 +64,11 @@ void event_destroy(void* event) noexcept;
     void multiply(const T* a, const T* b, T* y, std::size_t n);                                                      \
     void add(const T* a, const T* b, T* y, std::size_t n);                                                           \
     void scale(const T* x, T alpha, T* y, std::size_t n);                                                            \
+    /* one LSTM time step's pointwise part (recurrent_rules.hpp) over batch × hidden elements */                   \
+    void lstm_step_forward(T* gates, T* c, T* h, std::size_t batch, std::size_t t, std::size_t steps,             \
+                           std::size_t hidden);                                                                       \
+    void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_step, T* dh, T* dc, T* dz,      \
+                            std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden);               \
     /* embedding lookup and weight gradient (embedding_rules.hpp) over `positions` token ids */                     \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab); \
     void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions, std::size_t dim,               \

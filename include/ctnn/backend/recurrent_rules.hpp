@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file recurrent_rules.hpp  The pointwise part of one LSTM time step, forward and backward, as
+/// per-index rules (C++17, CTNN_HD) shared by the CPU and the CUDA kernels. The GEMMs around them
+/// (input and recurrent projections) are ops::gemm calls. Layouts, per sample b and unit j of H, at
+/// step t of a [batch, T, ...] sequence: gates [b, t, 4H] in PyTorch's order i, f, g, o (pre-activation
+/// on entry to the forward rule, activated on exit), cell c [b, t, H], hidden h [b, t, H].
+#include <cmath>
+#include <cstddef>
+
+#include "host_device.hpp"
+
+namespace ctnn::rules {
+
+template <class T>
+CTNN_HD T sigmoid(T x) noexcept {
+    return T(1) / (T(1) + std::exp(-x));
+}
+
+/// Forward of step t for element e = b·H + j: activates the gates in place, then
+/// c_t = f ⊙ c_{t-1} + i ⊙ g, h_t = o ⊙ tanh(c_t) (c_{t-1} = 0 at t = 0).
+template <class T>
+struct lstm_step_forward {
+    T* gates;
+    T* c;
+    T* h;
+    std::size_t t, steps, hidden;
+    CTNN_HD void operator()(std::size_t e) const {
+        const std::size_t b = e / hidden, j = e % hidden;
+        T* z = gates + (b * steps + t) * 4 * hidden;
+        const T i = sigmoid(z[j]), f = sigmoid(z[hidden + j]), g = std::tanh(z[2 * hidden + j]), o = sigmoid(z[3 * hidden + j]);
+        z[j] = i;
+        z[hidden + j] = f;
+        z[2 * hidden + j] = g;
+        z[3 * hidden + j] = o;
+        const std::size_t at = (b * steps + t) * hidden + j;
+        const T cp = t > 0 ? c[at - hidden] : T(0);
+        const T ct = f * cp + i * g;
+        c[at] = ct;
+        h[at] = o * std::tanh(ct);
+    }
+};
+
+/// Backward of step t for element e = b·H + j. On entry dh [b, H] holds dL/dh_t from step t + 1 and
+/// dc [b, H] dL/dc_t from step t + 1; the output's gradient dy is added here — dy [b, t, H] at every
+/// step (`dy_every_step`: a sequence output) or dy [b, H] at the last step only. Writes the gates'
+/// pre-activation gradients dz [b, t, 4H] and leaves dL/dc_{t-1} in dc.
+template <class T>
+struct lstm_step_backward {
+    const T* gates;
+    const T* c;
+    const T* dy;
+    bool dy_every_step;
+    const T* dh;
+    T* dc;
+    T* dz;
+    std::size_t t, steps, hidden;
+    CTNN_HD void operator()(std::size_t e) const {
+        const std::size_t b = e / hidden, j = e % hidden;
+        const T* a = gates + (b * steps + t) * 4 * hidden;
+        T* d = dz + (b * steps + t) * 4 * hidden;
+        const std::size_t at = (b * steps + t) * hidden + j;
+        const T i = a[j], f = a[hidden + j], g = a[2 * hidden + j], o = a[3 * hidden + j];
+        const T tc = std::tanh(c[at]);
+        const T cp = t > 0 ? c[at - hidden] : T(0);
+        const T from_output = dy_every_step ? dy[at] : (t + 1 == steps ? dy[e] : T(0));
+        const T dht = dh[e] + from_output;
+        const T dct = dc[e] + dht * o * (T(1) - tc * tc);
+        d[j] = dct * g * i * (T(1) - i);
+        d[hidden + j] = dct * cp * f * (T(1) - f);
+        d[2 * hidden + j] = dct * i * (T(1) - g * g);
+        d[3 * hidden + j] = dht * tc * o * (T(1) - o);
+        dc[e] = dct * f;
+    }
+};
+
+}  // namespace ctnn::rules

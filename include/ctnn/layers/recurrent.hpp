@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file recurrent.hpp  lstm<H, {.return_sequences}>: one LSTM layer over batch-first sequences
+/// (nn.LSTM(F, H, batch_first=True)), input shape<T, F> per sample, output shape<T, H> (every step's
+/// hidden state) or shape<H> (the last one). Gates in PyTorch's order i, f, g, o:
+///   z_t = W_ih·x_t + b_ih + W_hh·h_{t-1} + b_hh,  i, f, o = σ(z), g = tanh(z),
+///   c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t),  h_{-1} = c_{-1} = 0.
+/// Parameters `weight_ih_l0` [4H, F], `weight_hh_l0` [4H, H], `bias_ih_l0` [4H], `bias_hh_l0` [4H], so an
+/// nn.LSTM state_dict loads unchanged; drawn from U(-1/√H, 1/√H) as PyTorch does. The input projection
+/// of all steps is one GEMM; each step adds one recurrent GEMM and a pointwise rule shared with the
+/// CUDA kernels (backend/recurrent_rules.hpp); backward is backpropagation through time, with dW_ih
+/// and dX again one GEMM each. Every sequence has its full length T (masking of padded steps with
+/// per-sample lengths is not implemented yet).
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+#include "../core/init.hpp"
+#include "../ops/ops.hpp"
+#include "concepts.hpp"
+
+namespace ctnn {
+
+/// Options of lstm: `return_sequences` (every step's hidden state, shape<T, H>) or the last one (shape<H>).
+struct recurrent_options {
+    bool return_sequences = false;
+};
+
+/// One LSTM layer with H hidden units (see the file comment).
+template <std::size_t H, recurrent_options O = recurrent_options{}>
+struct lstm {
+    static_assert(H > 0, "ctnn::lstm: the hidden size must be positive");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        static_assert(In::rank == 2, "ctnn::lstm: the input must be a sequence shape<T, F> per sample (steps, features); "
+                                     "an embedding of input<T> gives one");
+        static constexpr std::size_t steps = In::dims[0], F = In::dims[1], G = 4 * H;
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = std::conditional_t<O.return_sequences, shape<steps, H>, shape<H>>;
+        static constexpr std::string_view name = "lstm";
+        static constexpr std::size_t parameter_count = G * F + G * H + 2 * G;
+        static constexpr auto parameters() noexcept {
+            return std::array<param_desc, 4>{param_desc{"weight_ih_l0", {G, F}, 2}, param_desc{"weight_hh_l0", {G, H}, 2},
+                                             param_desc{"bias_ih_l0", {G}, 1}, param_desc{"bias_hh_l0", {G}, 1}};
+        }
+        /// Per sample: the activated gates [T, 4H], the cells [T, H] and the hidden states [T, H].
+        static constexpr std::size_t cache_size = steps * (G + 2 * H);
+        /// The summed bias, then predict's gates/cells/states or backward's dh, dc and dZ [T, 4H].
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept {
+            return G + batch * std::max(cache_size, 2 * H + steps * G);
+        }
+
+        void attach(T* p, T* g) noexcept {
+            m_w = p;
+            m_dw = g;
+        }
+        void init(rng& g) {
+            const double k = 1.0 / std::sqrt(double(H));
+            for (auto& v : std::span<T>(m_w, parameter_count)) v = T(g.uniform(-k, k));
+        }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode, T* scratch) const { run(x, y, batch, cache, scratch); }
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const { run(x, y, batch, scratch + G, scratch); }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads, T* scratch) {
+            const T* gates = cache;
+            const T* c = cache + batch * steps * G;
+            const T* h = c + batch * steps * H;
+            T* dh = scratch + G;
+            T* dc = dh + batch * H;
+            T* dz = dc + batch * H;
+            ops::fill<P>(dh, T(0), 2 * batch * H);
+            for (std::size_t s = steps; s-- > 0;) {
+                ops::lstm_step_backward<P>(gates, c, dy, O.return_sequences, dh, dc, dz, batch, s, steps, H);
+                const T* dz_t = dz + s * G;
+                if (s > 0) {
+                    // dh_{t-1} = dz_t · W_hh;  dW_hh += dz_tᵀ · h_{t-1}
+                    ops::gemm<P>(false, false, batch, H, G, T(1), dz_t, steps * G, w_hh(), H, T(0), dh, H);
+                    if (param_grads)
+                        ops::gemm<P>(true, false, G, H, batch, T(1), dz_t, steps * G, h + (s - 1) * H, steps * H, T(1), dw_hh(), H);
+                }
+            }
+            const std::size_t rows = batch * steps;
+            if (param_grads) {
+                ops::gemm<P>(true, false, G, F, rows, T(1), dz, G, x, F, T(1), m_dw, F);  // dW_ih += dZᵀ · X
+                ops::accumulate_column_sums<P>(m_dw + G * F + G * H, dz, rows, G);     // db_ih
+                ops::accumulate_column_sums<P>(m_dw + G * F + G * H + G, dz, rows, G); // db_hh
+            }
+            if (dx) ops::gemm<P>(false, false, rows, F, G, T(1), dz, G, m_w, F, T(0), dx, F);  // dX = dZ · W_ih
+        }
+
+    private:
+        const T* w_hh() const noexcept { return m_w + G * F; }
+        T* dw_hh() const noexcept { return m_dw + G * F; }
+        /// The forward into @p state (gates, cells, hidden states of every step), then y.
+        void run(const T* x, T* y, std::size_t batch, T* state, T* scratch) const {
+            T* gates = state;
+            T* c = state + batch * steps * G;
+            T* h = c + batch * steps * H;
+            T* bias = scratch;  // b_ih + b_hh, the input GEMM's epilogue bias
+            ops::add<P>(m_w + G * F + G * H, m_w + G * F + G * H + G, bias, G);
+            ops::gemm<P>(false, true, batch * steps, G, F, T(1), x, F, m_w, F, T(0), gates, G, epilogue<T>{bias});
+            for (std::size_t s = 0; s < steps; ++s) {
+                if (s > 0)
+                    ops::gemm<P>(false, true, batch, G, H, T(1), h + (s - 1) * H, steps * H, w_hh(), H, T(1), gates + s * G,
+                                 steps * G);
+                ops::lstm_step_forward<P>(gates, c, h, batch, s, steps, H);
+            }
+            if constexpr (O.return_sequences) ops::copy<P>(y, h, batch * steps * H);
+            else
+                for (std::size_t b = 0; b < batch; ++b) ops::copy<P>(y + b * H, h + (b * steps + steps - 1) * H, H);
+        }
+        T* m_w = nullptr;
+        T* m_dw = nullptr;
+    };
+};
+
+}  // namespace ctnn
