@@ -88,6 +88,15 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
                             std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {                  \
         impl::for_each(batch * hidden, rules::lstm_step_backward<T>{gates, c, dy, dy_every_step, dh, dc, dz, t, steps, hidden}); \
     }                                                                                                                   \
+    void gru_step_forward(T* gx, const T* hp, const T* b_hh, T* hn, T* h, std::size_t batch, std::size_t t,              \
+                          std::size_t steps, std::size_t hidden) {                                                      \
+        impl::for_each(batch * hidden, rules::gru_step_forward<T>{gx, hp, b_hh, hn, h, t, steps, hidden});              \
+    }                                                                                                                   \
+    void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, bool dy_every_step, T* dh, T* dzx,       \
+                           T* dzh, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {           \
+        impl::for_each(batch * hidden,                                                                                  \
+                       rules::gru_step_backward<T>{gates, hn, h, dy, dy_every_step, dh, dzx, dzh, t, steps, hidden});   \
+    }                                                                                                                   \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab) { \
         impl::for_each(positions * dim, rules::embedding_gather<T>{ids, w, y, dim, vocab});                            \
     }                                                                                                                   \

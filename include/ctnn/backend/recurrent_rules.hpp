@@ -75,3 +75,70 @@ struct lstm_step_backward {
 };
 
 }  // namespace ctnn::rules
+
+namespace ctnn::rules {
+
+/// GRU step t forward for e = b·H + j (nn.GRU, gates r, z, n): gx [b, t, 3H] holds W_ih·x_t + b_ih on
+/// entry and r, z, n on exit; hp [b, 3H] holds W_hh·h_{t-1} + b_hh (ignored at t = 0, where it is
+/// b_hh: h_{-1} = 0); hn [b, t, H] keeps W_hn·h_{t-1} + b_hn for backward;
+///   r = σ(gx_r + hp_r), z = σ(gx_z + hp_z), n = tanh(gx_n + r ⊙ hp_n), h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.
+template <class T>
+struct gru_step_forward {
+    T* gx;
+    const T* hp;
+    const T* b_hh;
+    T* hn;
+    T* h;
+    std::size_t t, steps, hidden;
+    CTNN_HD void operator()(std::size_t e) const {
+        const std::size_t b = e / hidden, j = e % hidden, H = hidden;
+        T* x = gx + (b * steps + t) * 3 * H;
+        const T* p = t > 0 ? hp + b * 3 * H : b_hh;
+        const T r = sigmoid(x[j] + p[j]), z = sigmoid(x[H + j] + p[H + j]);
+        const T n = std::tanh(x[2 * H + j] + r * p[2 * H + j]);
+        x[j] = r;
+        x[H + j] = z;
+        x[2 * H + j] = n;
+        const std::size_t at = (b * steps + t) * H + j;
+        hn[at] = p[2 * H + j];
+        const T hprev = t > 0 ? h[at - H] : T(0);
+        h[at] = (T(1) - z) * n + z * hprev;
+    }
+};
+
+/// GRU step t backward for e = b·H + j: dh [b, H] holds dL/dh_t from step t + 1 (the output's dy is
+/// added as for the LSTM); writes the input-side pre-activation gradients dzx [b, t, 3H], the
+/// recurrent-side ones dzh [b, t, 3H] (its n part is dn_pre ⊙ r), and leaves z ⊙ dh_t in dh (the direct
+/// part of dL/dh_{t−1}; the caller adds dzh_t · W_hh).
+template <class T>
+struct gru_step_backward {
+    const T* gates;
+    const T* hn;
+    const T* h;
+    const T* dy;
+    bool dy_every_step;
+    T* dh;
+    T* dzx;
+    T* dzh;
+    std::size_t t, steps, hidden;
+    CTNN_HD void operator()(std::size_t e) const {
+        const std::size_t b = e / hidden, j = e % hidden, H = hidden;
+        const std::size_t row = (b * steps + t) * 3 * H, at = (b * steps + t) * H + j;
+        const T r = gates[row + j], z = gates[row + H + j], n = gates[row + 2 * H + j];
+        const T hprev = t > 0 ? h[at - H] : T(0);
+        const T from_output = dy_every_step ? dy[at] : (t + 1 == steps ? dy[e] : T(0));
+        const T d = dh[e] + from_output;
+        const T dn_pre = d * (T(1) - z) * (T(1) - n * n);
+        const T dz_pre = d * (hprev - n) * z * (T(1) - z);
+        const T dr_pre = dn_pre * hn[at] * r * (T(1) - r);
+        dzx[row + j] = dr_pre;
+        dzx[row + H + j] = dz_pre;
+        dzx[row + 2 * H + j] = dn_pre;
+        dzh[row + j] = dr_pre;
+        dzh[row + H + j] = dz_pre;
+        dzh[row + 2 * H + j] = dn_pre * r;
+        dh[e] = d * z;
+    }
+};
+
+}  // namespace ctnn::rules

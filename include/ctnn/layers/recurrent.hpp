@@ -117,3 +117,97 @@ struct lstm {
 };
 
 }  // namespace ctnn
+
+namespace ctnn {
+
+/// One GRU layer with H hidden units over batch-first sequences (nn.GRU(F, H, batch_first=True)):
+///   r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+///   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}, h_{−1} = 0
+/// (b_hn inside the reset product, as nn.GRU). Parameters `weight_ih_l0` [3H, F], `weight_hh_l0` [3H, H],
+/// `bias_ih_l0` [3H], `bias_hh_l0` [3H] in PyTorch's gate order r, z, n; output as lstm's.
+template <std::size_t H, recurrent_options O = recurrent_options{}>
+struct gru {
+    static_assert(H > 0, "ctnn::gru: the hidden size must be positive");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        static_assert(In::rank == 2, "ctnn::gru: the input must be a sequence shape<T, F> per sample (steps, features); "
+                                     "an embedding of input<T> gives one");
+        static constexpr std::size_t steps = In::dims[0], F = In::dims[1], G = 3 * H;
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = std::conditional_t<O.return_sequences, shape<steps, H>, shape<H>>;
+        static constexpr std::string_view name = "gru";
+        static constexpr std::size_t parameter_count = G * F + G * H + 2 * G;
+        static constexpr auto parameters() noexcept {
+            return std::array<param_desc, 4>{param_desc{"weight_ih_l0", {G, F}, 2}, param_desc{"weight_hh_l0", {G, H}, 2},
+                                             param_desc{"bias_ih_l0", {G}, 1}, param_desc{"bias_hh_l0", {G}, 1}};
+        }
+        /// Per sample: r, z, n [T, 3H], W_hn·h + b_hn [T, H] and the hidden states [T, H].
+        static constexpr std::size_t cache_size = steps * (G + 2 * H);
+        /// The recurrent projection [batch, 3H], then predict's state or backward's dh, dZx, dZh.
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept {
+            return batch * (G + std::max(cache_size, H + 2 * steps * G));
+        }
+
+        void attach(T* p, T* g) noexcept {
+            m_w = p;
+            m_dw = g;
+        }
+        void init(rng& g) {
+            const double k = 1.0 / std::sqrt(double(H));
+            for (auto& v : std::span<T>(m_w, parameter_count)) v = T(g.uniform(-k, k));
+        }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode, T* scratch) const { run(x, y, batch, cache, scratch); }
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const { run(x, y, batch, scratch + batch * G, scratch); }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads, T* scratch) {
+            const T* gates = cache;
+            const T* hn = cache + batch * steps * G;
+            const T* h = hn + batch * steps * H;
+            T* dh = scratch + batch * G;
+            T* dzx = dh + batch * H;
+            T* dzh = dzx + batch * steps * G;
+            ops::fill<P>(dh, T(0), batch * H);
+            for (std::size_t s = steps; s-- > 0;) {
+                ops::gru_step_backward<P>(gates, hn, h, dy, O.return_sequences, dh, dzx, dzh, batch, s, steps, H);
+                if (s > 0) {
+                    const T* dzh_t = dzh + s * G;
+                    ops::gemm<P>(false, false, batch, H, G, T(1), dzh_t, steps * G, m_w + G * F, H, T(1), dh, H);  // += dZh·W_hh
+                    if (param_grads)
+                        ops::gemm<P>(true, false, G, H, batch, T(1), dzh_t, steps * G, h + (s - 1) * H, steps * H, T(1), m_dw + G * F, H);
+                }
+            }
+            const std::size_t rows = batch * steps;
+            if (param_grads) {
+                ops::gemm<P>(true, false, G, F, rows, T(1), dzx, G, x, F, T(1), m_dw, F);
+                ops::accumulate_column_sums<P>(m_dw + G * F + G * H, dzx, rows, G);
+                ops::accumulate_column_sums<P>(m_dw + G * F + G * H + G, dzh, rows, G);
+            }
+            if (dx) ops::gemm<P>(false, false, rows, F, G, T(1), dzx, G, m_w, F, T(0), dx, F);
+        }
+
+    private:
+        void run(const T* x, T* y, std::size_t batch, T* state, T* scratch) const {
+            T* gates = state;
+            T* hn = state + batch * steps * G;
+            T* h = hn + batch * steps * H;
+            T* hp = scratch;
+            const T* b_ih = m_w + G * F + G * H;
+            const T* b_hh = b_ih + G;
+            ops::gemm<P>(false, true, batch * steps, G, F, T(1), x, F, m_w, F, T(0), gates, G, epilogue<T>{b_ih});
+            for (std::size_t s = 0; s < steps; ++s) {
+                if (s > 0)
+                    ops::gemm<P>(false, true, batch, G, H, T(1), h + (s - 1) * H, steps * H, m_w + G * F, H, T(0), hp, G,
+                                 epilogue<T>{b_hh});
+                ops::gru_step_forward<P>(gates, hp, b_hh, hn, h, batch, s, steps, H);
+            }
+            if constexpr (O.return_sequences) ops::copy<P>(y, h, batch * steps * H);
+            else
+                for (std::size_t b = 0; b < batch; ++b) ops::copy<P>(y + b * H, h + (b * steps + steps - 1) * H, H);
+        }
+        T* m_w = nullptr;
+        T* m_dw = nullptr;
+    };
+};
+
+}  // namespace ctnn

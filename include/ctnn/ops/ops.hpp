@@ -240,6 +240,24 @@ void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_s
                              32);
 }
 
+/// The pointwise part of GRU step t (rules::gru_step_forward).
+template <class P, class T>
+void gru_step_forward(T* gx, const T* hp, const T* b_hh, T* hn, T* h, std::size_t batch, std::size_t t, std::size_t steps,
+                      std::size_t hidden) {
+    if constexpr (detail::is_cuda<P>) cuda_api::gru_step_forward(gx, hp, b_hh, hn, h, batch, t, steps, hidden);
+    else detail::cpu_for_each(batch * hidden, rules::gru_step_forward<T>{gx, hp, b_hh, hn, h, t, steps, hidden}, 32);
+}
+/// Its backward (rules::gru_step_backward).
+template <class P, class T>
+void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, bool dy_every_step, T* dh, T* dzx, T* dzh,
+                       std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {
+    if constexpr (detail::is_cuda<P>)
+        cuda_api::gru_step_backward(gates, hn, h, dy, dy_every_step, dh, dzx, dzh, batch, t, steps, hidden);
+    else
+        detail::cpu_for_each(batch * hidden,
+                             rules::gru_step_backward<T>{gates, hn, h, dy, dy_every_step, dh, dzx, dzh, t, steps, hidden}, 32);
+}
+
 namespace detail {
 /// CPU pooling, one output pixel at a time with the channels innermost (contiguous in NHWC); backward
 /// scatters into each sample's dx (samples split among threads: each owns its dx, deterministic).

@@ -226,3 +226,23 @@ TEST_CASE("cuda: lstm equals the CPU layer (sequence and last-state outputs, BPT
     require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-9);
     require_same(g.predict(x), c.predict(x), "predict");
 }
+
+TEST_CASE("cuda: gru equals the CPU layer (sequence and last-state outputs, BPTT gradients)", "[cuda][gru]") {
+    using m_t = basic_sequential<double, input<4, 3>, gru<5, {.return_sequences = true}>, gru<3>, dense<2>>;
+    m_t c{seed{51}};
+    m_t::on<cuda> g{seed{51}};
+    const std::size_t B = 3;
+    auto cc = c.context(B);
+    auto gc = g.context(B);
+    const auto x = inputs_of(B * 12, 52);
+    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
+    const auto dy = inputs_of(B * 2, 53);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+    require_same(g.predict(x), c.predict(x), "predict");
+}

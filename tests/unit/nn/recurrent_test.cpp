@@ -22,12 +22,14 @@ std::vector<float> floats_of(const std::map<std::string, io::npy_array>& a, cons
 }
 }  // namespace
 
-TEST_CASE("lstm: two stacked layers equal PyTorch's nn.LSTM (outputs, input and weight gradients)", "[lstm][torch]") {
-    const auto a = io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/torch_lstm_reference.npz");
-    using m_t = sequential<input<5, 3>, lstm<4, {.return_sequences = true}>, lstm<3>, dense<2>>;
-    m_t m{seed{0}};
+/// Two stacked recurrent layers (every step, then the last) and a dense head against the reference
+/// tools/export_torch_recurrent_reference.py wrote: outputs, input and weight gradients, names.
+template <class M>
+void check_recurrent_against_torch(const std::string& file) {
+    const auto a = io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/" + file);
+    M m{seed{0}};
     std::vector<std::string> names;
-    std::vector<float> params(m_t::parameter_count);
+    std::vector<float> params(M::parameter_count);
     for (const auto& e : m.parameter_layout()) {
         names.push_back(e.name);
         const auto v = floats_of(a, "param." + e.name);
@@ -55,6 +57,21 @@ TEST_CASE("lstm: two stacked layers equal PyTorch's nn.LSTM (outputs, input and 
         }
     }
     REQUIRE(m.predict(x)(0, 0) == Approx(y_ref[0]).epsilon(1e-5));
+}
+
+TEST_CASE("lstm: two stacked layers equal PyTorch's nn.LSTM (outputs, input and weight gradients)", "[lstm][torch]") {
+    check_recurrent_against_torch<sequential<input<5, 3>, lstm<4, {.return_sequences = true}>, lstm<3>, dense<2>>>(
+        "torch_lstm_reference.npz");
+}
+
+TEST_CASE("gru: two stacked layers equal PyTorch's nn.GRU (outputs, input and weight gradients)", "[gru][torch]") {
+    check_recurrent_against_torch<sequential<input<5, 3>, gru<4, {.return_sequences = true}>, gru<3>, dense<2>>>(
+        "torch_gru_reference.npz");
+}
+
+TEST_CASE("gru: backpropagation through time matches finite differences in double", "[gru][gradcheck]") {
+    test::check_model_gradients(basic_sequential<double, input<4, 3>, gru<5, {.return_sequences = true}>, gru<3>, dense<2>>{seed{5}}, 3);
+    test::check_model_gradients(basic_sequential<double, input<3, 2>, gru<4, {.return_sequences = true}>, lstm<2>>{seed{6}}, 2);
 }
 
 TEST_CASE("lstm: backpropagation through time matches finite differences in double", "[lstm][gradcheck]") {
