@@ -97,6 +97,14 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
         impl::for_each(batch * hidden,                                                                                  \
                        rules::gru_step_backward<T>{gates, hn, h, dy, dy_every_step, dh, dzx, dzh, t, steps, hidden});   \
     }                                                                                                                   \
+    void rnn_step_forward(const T* z, T* h, activation_kind act, std::size_t batch, std::size_t t, std::size_t steps,       \
+                          std::size_t hidden) {                                                                         \
+        impl::for_each(batch * hidden, rules::rnn_step_forward<T>{z, h, act, t, steps, hidden});                         \
+    }                                                                                                                   \
+    void rnn_step_backward(const T* h, const T* dy, bool dy_every_step, const T* dh, T* dz, activation_kind act,          \
+                           std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {                 \
+        impl::for_each(batch * hidden, rules::rnn_step_backward<T>{h, dy, dy_every_step, dh, dz, act, t, steps, hidden});  \
+    }                                                                                                                   \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab) { \
         impl::for_each(positions * dim, rules::embedding_gather<T>{ids, w, y, dim, vocab});                            \
     }                                                                                                                   \

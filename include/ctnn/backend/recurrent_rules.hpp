@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "epilogue.hpp"
 #include "host_device.hpp"
 
 namespace ctnn::rules {
@@ -138,6 +139,43 @@ struct gru_step_backward {
         dzh[row + H + j] = dz_pre;
         dzh[row + 2 * H + j] = dn_pre * r;
         dh[e] = d * z;
+    }
+};
+
+}  // namespace ctnn::rules
+
+namespace ctnn::rules {
+
+/// Elman RNN step t forward for e = b·H + j: h [b, t, H] = act(z [b, t, H]) (z: both projections and
+/// biases of step t).
+template <class T>
+struct rnn_step_forward {
+    const T* z;
+    T* h;
+    activation_kind act;
+    std::size_t t, steps, hidden;
+    CTNN_HD void operator()(std::size_t e) const {
+        const std::size_t at = ((e / hidden) * steps + t) * hidden + e % hidden;
+        h[at] = epilogue<T>{nullptr, act}.activate(z[at]);
+    }
+};
+
+/// Elman RNN step t backward for e = b·H + j: dz [b, t, H] = (dh + the output's dy) ⊙ act'(h_t), from
+/// the activation's output h [b, t, H] (tanh or relu).
+template <class T>
+struct rnn_step_backward {
+    const T* h;
+    const T* dy;
+    bool dy_every_step;
+    const T* dh;
+    T* dz;
+    activation_kind act;
+    std::size_t t, steps, hidden;
+    CTNN_HD void operator()(std::size_t e) const {
+        const std::size_t b = e / hidden, j = e % hidden;
+        const std::size_t at = (b * steps + t) * hidden + j;
+        const T from_output = dy_every_step ? dy[at] : (t + 1 == steps ? dy[e] : T(0));
+        dz[at] = (dh[e] + from_output) * epilogue<T>::derivative_from_output(act, T(0), h[at]);
     }
 };
 

@@ -211,3 +211,95 @@ struct gru {
 };
 
 }  // namespace ctnn
+
+namespace ctnn {
+
+/// The nonlinearity of simple_rnn (nn.RNN's `nonlinearity`).
+enum class rnn_nonlinearity { tanh, relu };
+/// Options of simple_rnn: return_sequences as lstm's, and the nonlinearity.
+struct rnn_options {
+    bool return_sequences = false;
+    rnn_nonlinearity nonlinearity = rnn_nonlinearity::tanh;
+};
+
+/// One Elman RNN layer (nn.RNN(F, H, nonlinearity, batch_first=True)): h_t = act(W_ih x_t + b_ih + W_hh
+/// h_{t−1} + b_hh), h_{−1} = 0; parameters `weight_ih_l0` [H, F], `weight_hh_l0` [H, H], `bias_ih_l0`,
+/// `bias_hh_l0`; output as lstm's. Backward reads only the activation's output.
+template <std::size_t H, rnn_options O = rnn_options{}>
+struct simple_rnn {
+    static_assert(H > 0, "ctnn::simple_rnn: the hidden size must be positive");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        static_assert(In::rank == 2, "ctnn::simple_rnn: the input must be a sequence shape<T, F> per sample (steps, features)");
+        static constexpr std::size_t steps = In::dims[0], F = In::dims[1];
+        static constexpr activation_kind act = O.nonlinearity == rnn_nonlinearity::tanh ? activation_kind::tanh : activation_kind::relu;
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = std::conditional_t<O.return_sequences, shape<steps, H>, shape<H>>;
+        static constexpr std::string_view name = "simple_rnn";
+        static constexpr std::size_t parameter_count = H * F + H * H + 2 * H;
+        static constexpr auto parameters() noexcept {
+            return std::array<param_desc, 4>{param_desc{"weight_ih_l0", {H, F}, 2}, param_desc{"weight_hh_l0", {H, H}, 2},
+                                             param_desc{"bias_ih_l0", {H}, 1}, param_desc{"bias_hh_l0", {H}, 1}};
+        }
+        /// Per sample: the hidden states [T, H].
+        static constexpr std::size_t cache_size = steps * H;
+        /// The summed bias, then the pre-activations z [T, H] and predict's states, or backward's dh and dZ.
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept { return H + batch * (steps * H + std::max(cache_size, H)); }
+
+        void attach(T* p, T* g) noexcept {
+            m_w = p;
+            m_dw = g;
+        }
+        void init(rng& g) {
+            const double k = 1.0 / std::sqrt(double(H));
+            for (auto& v : std::span<T>(m_w, parameter_count)) v = T(g.uniform(-k, k));
+        }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode, T* scratch) const { run(x, y, batch, cache, scratch); }
+        void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
+            run(x, y, batch, scratch + H + batch * steps * H, scratch);
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* h, bool param_grads, T* scratch) {
+            T* dh = scratch + H;
+            T* dz = dh + batch * H;
+            ops::fill<P>(dh, T(0), batch * H);
+            for (std::size_t s = steps; s-- > 0;) {
+                ops::rnn_step_backward<P>(h, dy, O.return_sequences, dh, dz, act, batch, s, steps, H);
+                if (s > 0) {
+                    const T* dz_t = dz + s * H;
+                    ops::gemm<P>(false, false, batch, H, H, T(1), dz_t, steps * H, m_w + H * F, H, T(0), dh, H);
+                    if (param_grads)
+                        ops::gemm<P>(true, false, H, H, batch, T(1), dz_t, steps * H, h + (s - 1) * H, steps * H, T(1), m_dw + H * F, H);
+                }
+            }
+            const std::size_t rows = batch * steps;
+            if (param_grads) {
+                ops::gemm<P>(true, false, H, F, rows, T(1), dz, H, x, F, T(1), m_dw, F);
+                ops::accumulate_column_sums<P>(m_dw + H * F + H * H, dz, rows, H);
+                ops::accumulate_column_sums<P>(m_dw + H * F + H * H + H, dz, rows, H);
+            }
+            if (dx) ops::gemm<P>(false, false, rows, F, H, T(1), dz, H, m_w, F, T(0), dx, F);
+        }
+
+    private:
+        void run(const T* x, T* y, std::size_t batch, T* h, T* scratch) const {
+            T* bias = scratch;
+            T* z = scratch + H;
+            ops::add<P>(m_w + H * F + H * H, m_w + H * F + H * H + H, bias, H);
+            ops::gemm<P>(false, true, batch * steps, H, F, T(1), x, F, m_w, F, T(0), z, H, epilogue<T>{bias});
+            for (std::size_t s = 0; s < steps; ++s) {
+                if (s > 0)
+                    ops::gemm<P>(false, true, batch, H, H, T(1), h + (s - 1) * H, steps * H, m_w + H * F, H, T(1), z + s * H, steps * H);
+                ops::rnn_step_forward<P>(z, h, act, batch, s, steps, H);
+            }
+            if constexpr (O.return_sequences) ops::copy<P>(y, h, batch * steps * H);
+            else
+                for (std::size_t b = 0; b < batch; ++b) ops::copy<P>(y + b * H, h + (b * steps + steps - 1) * H, H);
+        }
+        T* m_w = nullptr;
+        T* m_dw = nullptr;
+    };
+};
+
+}  // namespace ctnn

@@ -258,6 +258,20 @@ void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, boo
                              rules::gru_step_backward<T>{gates, hn, h, dy, dy_every_step, dh, dzx, dzh, t, steps, hidden}, 32);
 }
 
+/// Elman RNN step t forward (rules::rnn_step_forward).
+template <class P, class T>
+void rnn_step_forward(const T* z, T* h, activation_kind act, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {
+    if constexpr (detail::is_cuda<P>) cuda_api::rnn_step_forward(z, h, act, batch, t, steps, hidden);
+    else detail::cpu_for_each(batch * hidden, rules::rnn_step_forward<T>{z, h, act, t, steps, hidden}, 8);
+}
+/// Elman RNN step t backward (rules::rnn_step_backward).
+template <class P, class T>
+void rnn_step_backward(const T* h, const T* dy, bool dy_every_step, const T* dh, T* dz, activation_kind act, std::size_t batch,
+                       std::size_t t, std::size_t steps, std::size_t hidden) {
+    if constexpr (detail::is_cuda<P>) cuda_api::rnn_step_backward(h, dy, dy_every_step, dh, dz, act, batch, t, steps, hidden);
+    else detail::cpu_for_each(batch * hidden, rules::rnn_step_backward<T>{h, dy, dy_every_step, dh, dz, act, t, steps, hidden}, 8);
+}
+
 namespace detail {
 /// CPU pooling, one output pixel at a time with the channels innermost (contiguous in NHWC); backward
 /// scatters into each sample's dx (samples split among threads: each owns its dx, deterministic).

@@ -246,3 +246,22 @@ TEST_CASE("cuda: gru equals the CPU layer (sequence and last-state outputs, BPTT
     require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
     require_same(g.predict(x), c.predict(x), "predict");
 }
+
+TEST_CASE("cuda: simple_rnn equals the CPU layer (tanh and relu, BPTT gradients)", "[cuda][rnn]") {
+    using m_t = basic_sequential<double, input<4, 3>, simple_rnn<5, {.return_sequences = true}>,
+                                 simple_rnn<3, {.nonlinearity = rnn_nonlinearity::relu}>, dense<2>>;
+    m_t c{seed{61}};
+    m_t::on<cuda> g{seed{61}};
+    auto cc = c.context(3);
+    auto gc = g.context(3);
+    const auto x = inputs_of(36, 62);
+    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
+    const auto dy = inputs_of(6, 63);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+}

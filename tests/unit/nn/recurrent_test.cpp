@@ -69,6 +69,17 @@ TEST_CASE("gru: two stacked layers equal PyTorch's nn.GRU (outputs, input and we
         "torch_gru_reference.npz");
 }
 
+TEST_CASE("simple_rnn: tanh then relu layers equal PyTorch's nn.RNN (outputs, input and weight gradients)", "[rnn][torch]") {
+    check_recurrent_against_torch<sequential<input<5, 3>, simple_rnn<4, {.return_sequences = true}>,
+                                             simple_rnn<3, {.nonlinearity = rnn_nonlinearity::relu}>, dense<2>>>("torch_rnn_reference.npz");
+}
+
+TEST_CASE("simple_rnn: backpropagation through time matches finite differences in double", "[rnn][gradcheck]") {
+    test::check_model_gradients(basic_sequential<double, input<4, 3>, simple_rnn<5, {.return_sequences = true}>,
+                                                 simple_rnn<3, {.nonlinearity = rnn_nonlinearity::relu}>, dense<2>>{seed{7}},
+                                3);
+}
+
 TEST_CASE("gru: backpropagation through time matches finite differences in double", "[gru][gradcheck]") {
     test::check_model_gradients(basic_sequential<double, input<4, 3>, gru<5, {.return_sequences = true}>, gru<3>, dense<2>>{seed{5}}, 3);
     test::check_model_gradients(basic_sequential<double, input<3, 2>, gru<4, {.return_sequences = true}>, lstm<2>>{seed{6}}, 2);

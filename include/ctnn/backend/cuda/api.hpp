@@ -73,6 +73,10 @@ void event_destroy(void* event) noexcept;
                           std::size_t steps, std::size_t hidden);                                                     \
     void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, bool dy_every_step, T* dh, T* dzx,  \
                            T* dzh, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden);          \
+    void rnn_step_forward(const T* z, T* h, activation_kind act, std::size_t batch, std::size_t t, std::size_t steps,  \
+                          std::size_t hidden);                                                                        \
+    void rnn_step_backward(const T* h, const T* dy, bool dy_every_step, const T* dh, T* dz, activation_kind act,      \
+                           std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden);                 \
     /* embedding lookup and weight gradient (embedding_rules.hpp) over `positions` token ids */                     \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab); \
     void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions, std::size_t dim,               \
