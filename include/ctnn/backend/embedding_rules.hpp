@@ -29,7 +29,7 @@ struct embedding_gather {
 };
 
 /// dw[v, d] += Σ_p [row(ids[p]) = v] dy[p, d] for weight element e = v·dim + d, positions in order (the
-/// CPU adds the same terms in the same order, so both policies agree bit for bit); the padding row
+/// CPU adds the same terms in the same order: bit-identical for the same dy); the padding row
 /// (v = padding, if padding < vocab) gets nothing. O(positions) per element: for small vocabularies.
 template <class T>
 struct embedding_scatter {

@@ -193,7 +193,8 @@ TEST_CASE("cuda: embedding equals the CPU layer (forward, weight gradient with r
     g.zero_grad();
     c.backward(dy, cc);
     g.backward(gc.output_gradient(), gc);
-    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients", 0);  // same sums in the same order
+    // (the scatter adds in the same order on both policies, but the gradient reaching it comes through the GEMMs)
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
     optim::adam oc(c.parameters());
     optim::adam og(g.parameters());
     oc.step();
