@@ -31,6 +31,32 @@ std::vector<double> host(const V& v) {
     return h;
 }
 
+/// Forward, backward (parameter and input gradients) and predict of a sequence model on both
+/// policies from the same initial parameters, input and upstream gradient.
+template <class M>
+void check_sequence_model(std::uint64_t s, std::size_t batch) {
+    M c{seed{s}};
+    typename M::template on<cuda> g{seed{s}};
+    auto cc = c.context(batch);
+    auto gc = g.context(batch);
+    const auto x = inputs_of(batch * M::input_shape::size, s + 1);
+    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
+    const auto dy = inputs_of(batch * M::output_shape::size, s + 2);
+    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
+    c.zero_grad();
+    g.zero_grad();
+    c.backward(dy, cc, true);
+    g.backward(gc.output_gradient(), gc, true);
+    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
+    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+    optim::adam oc(c.parameters());
+    optim::adam og(g.parameters());
+    oc.step();
+    og.step();
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-9);
+    require_same(g.predict(x), c.predict(x), "predict");
+}
+
 using nested = basic_sequential<double, input<5, 5, 2>, conv2d<3, 3, {.padding = 1}>, relu,
                                 residual<chain<conv2d<3, 3, {.padding = 1}>, batch_norm2d<>, relu,
                                                residual<chain<conv2d<3, 3, {.padding = 1, .bias = false}>, batch_norm2d<>>>>>,
@@ -204,65 +230,14 @@ TEST_CASE("cuda: embedding equals the CPU layer (forward, weight gradient with r
 }
 
 TEST_CASE("cuda: lstm equals the CPU layer (sequence and last-state outputs, BPTT gradients, step)", "[cuda][lstm]") {
-    using m_t = basic_sequential<double, input<5, 3>, lstm<4, {.return_sequences = true}>, lstm<3>, dense<2>>;
-    m_t c{seed{41}};
-    m_t::on<cuda> g{seed{41}};
-    const std::size_t B = 3;
-    auto cc = c.context(B);
-    auto gc = g.context(B);
-    const auto x = inputs_of(B * 15, 42);
-    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
-    const auto dy = inputs_of(B * 2, 43);
-    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
-    c.zero_grad();
-    g.zero_grad();
-    c.backward(dy, cc, true);
-    g.backward(gc.output_gradient(), gc, true);
-    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
-    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
-    optim::adam oc(c.parameters());
-    optim::adam og(g.parameters());
-    oc.step();
-    og.step();
-    require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-9);
-    require_same(g.predict(x), c.predict(x), "predict");
+    check_sequence_model<basic_sequential<double, input<5, 3>, lstm<4, {.return_sequences = true}>, lstm<3>, dense<2>>>(41, 3);
 }
 
-TEST_CASE("cuda: gru equals the CPU layer (sequence and last-state outputs, BPTT gradients)", "[cuda][gru]") {
-    using m_t = basic_sequential<double, input<4, 3>, gru<5, {.return_sequences = true}>, gru<3>, dense<2>>;
-    m_t c{seed{51}};
-    m_t::on<cuda> g{seed{51}};
-    const std::size_t B = 3;
-    auto cc = c.context(B);
-    auto gc = g.context(B);
-    const auto x = inputs_of(B * 12, 52);
-    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
-    const auto dy = inputs_of(B * 2, 53);
-    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
-    c.zero_grad();
-    g.zero_grad();
-    c.backward(dy, cc, true);
-    g.backward(gc.output_gradient(), gc, true);
-    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
-    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
-    require_same(g.predict(x), c.predict(x), "predict");
+TEST_CASE("cuda: gru equals the CPU layer (sequence and last-state outputs, BPTT gradients, step)", "[cuda][gru]") {
+    check_sequence_model<basic_sequential<double, input<4, 3>, gru<5, {.return_sequences = true}>, gru<3>, dense<2>>>(51, 3);
 }
 
-TEST_CASE("cuda: simple_rnn equals the CPU layer (tanh and relu, BPTT gradients)", "[cuda][rnn]") {
-    using m_t = basic_sequential<double, input<4, 3>, simple_rnn<5, {.return_sequences = true}>,
-                                 simple_rnn<3, {.nonlinearity = rnn_nonlinearity::relu}>, dense<2>>;
-    m_t c{seed{61}};
-    m_t::on<cuda> g{seed{61}};
-    auto cc = c.context(3);
-    auto gc = g.context(3);
-    const auto x = inputs_of(36, 62);
-    require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
-    const auto dy = inputs_of(6, 63);
-    copy_from_host<cuda>(gc.output_gradient().data(), dy.data(), dy.size());
-    c.zero_grad();
-    g.zero_grad();
-    c.backward(dy, cc, true);
-    g.backward(gc.output_gradient(), gc, true);
-    require_same(g.host_gradients(), c.host_gradients(), "parameter gradients");
-    require_same(gc.input_gradient().to_host(), cc.input_gradient(), "input gradient");
+TEST_CASE("cuda: simple_rnn equals the CPU layer (tanh and relu, BPTT gradients, step)", "[cuda][rnn]") {
+    check_sequence_model<basic_sequential<double, input<4, 3>, simple_rnn<5, {.return_sequences = true}>,
+                                          simple_rnn<3, {.nonlinearity = rnn_nonlinearity::relu}>, dense<2>>>(61, 3);
 }

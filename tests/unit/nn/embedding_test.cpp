@@ -6,18 +6,11 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/testing/gradcheck.hpp>
 
+#include "../../support/npz_floats.hpp"
+
 using namespace ctnn;
 
-namespace {
-std::vector<float> npz_floats(const std::map<std::string, io::npy_array>& a, const std::string& key) {
-    const auto it = a.find(key);
-    INFO("array " << key);
-    REQUIRE(it != a.end());
-    std::vector<float> v(it->second.data.size() / sizeof(float));
-    std::memcpy(v.data(), it->second.data.data(), it->second.data.size());
-    return v;
-}
-}  // namespace
+using test::npz_floats;
 
 TEST_CASE("embedding: rows by id, padding row zero and without gradient", "[embedding]") {
     using m_t = basic_sequential<double, input<4>, embedding<5, 3, {.padding_idx = 2}>>;

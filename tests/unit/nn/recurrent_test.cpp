@@ -7,20 +7,13 @@
 #include <ctnn/ctnn.hpp>
 #include <ctnn/testing/gradcheck.hpp>
 
+#include "../../support/npz_floats.hpp"
+
 #include "../../support/gradcheck.hpp"
 
 using namespace ctnn;
 
-namespace {
-std::vector<float> floats_of(const std::map<std::string, io::npy_array>& a, const std::string& key) {
-    const auto it = a.find(key);
-    INFO("array " << key);
-    REQUIRE(it != a.end());
-    std::vector<float> v(it->second.data.size() / sizeof(float));
-    std::memcpy(v.data(), it->second.data.data(), it->second.data.size());
-    return v;
-}
-}  // namespace
+using test::npz_floats;
 
 /// Two stacked recurrent layers (every step, then the last) and a dense head against the reference
 /// tools/export_torch_recurrent_reference.py wrote: outputs, input and weight gradients, names.
@@ -32,14 +25,14 @@ void check_recurrent_against_torch(const std::string& file) {
     std::vector<float> params(M::parameter_count);
     for (const auto& e : m.parameter_layout()) {
         names.push_back(e.name);
-        const auto v = floats_of(a, "param." + e.name);
+        const auto v = npz_floats(a, "param." + e.name);
         REQUIRE(v.size() == e.desc.size());
         std::copy(v.begin(), v.end(), params.begin() + long(e.offset));
     }
     REQUIRE(names == std::vector<std::string>{"0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0", "1.weight_ih_l0",
                                               "1.weight_hh_l0", "1.bias_ih_l0", "1.bias_hh_l0", "2.weight", "2.bias"});
     m.set_parameters(params);
-    const auto x = floats_of(a, "x"), dy = floats_of(a, "dy"), y_ref = floats_of(a, "y"), dx_ref = floats_of(a, "dx");
+    const auto x = npz_floats(a, "x"), dy = npz_floats(a, "dy"), y_ref = npz_floats(a, "y"), dx_ref = npz_floats(a, "dx");
     auto ctx = m.context(3);
     const auto y = m.forward(x, ctx);
     for (std::size_t i = 0; i < y_ref.size(); ++i) REQUIRE(y.data()[i] == Approx(y_ref[i]).epsilon(1e-5).margin(1e-6));
@@ -50,7 +43,7 @@ void check_recurrent_against_torch(const std::string& file) {
         REQUIRE(ctx.input_gradient().data()[i] == Approx(dx_ref[i]).epsilon(1e-4).margin(1e-6));
     }
     for (const auto& e : m.parameter_layout()) {
-        const auto g = floats_of(a, "grad." + e.name);
+        const auto g = npz_floats(a, "grad." + e.name);
         for (std::size_t i = 0; i < g.size(); ++i) {
             INFO(e.name << " index " << i);
             REQUIRE(m.gradients()[e.offset + i] == Approx(g[i]).epsilon(1e-4).margin(1e-6));
