@@ -59,7 +59,7 @@ struct dense {
         }
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const { predict_fused(x, y, batch, activation_kind::none, T(0)); }
-        /// `sequential` fuses a following relu/leaky_relu/sigmoid/tanh/identity layer into this one:
+        /// A chain (any container) fuses a following relu/leaky_relu/sigmoid/tanh/identity layer into this one:
         /// y = act(x·Wᵀ + b), with bias and activation applied to each GEMM output tile in registers.
         static constexpr bool fuses_activation = true;
         void predict_fused(const T* x, T* y, std::size_t batch, activation_kind act, T slope) const {
