@@ -18,7 +18,7 @@ namespace ctnn {
 namespace detail {
 /// An elementwise activation layer: `F::forward(x)` is an xtensor expression of x; `F::backward(x, y, dy)`
 /// gives dx from the input, the output and the upstream gradient. When `F::fusable`, backward reads only
-/// y and dy, and `sequential` may fuse the layer into a preceding dense layer's GEMM epilogue
+/// y and dy, and any chain may fuse the layer into a preceding dense/conv layer's GEMM epilogue
 /// (`F::kind`, `F::slope`); its input is then never stored.
 template <class F, const char* Name>
 struct elementwise {
