@@ -80,14 +80,6 @@ private:
     static_assert(M != merge::concat || concatenable,
                   "ctnn::concat: the branches' outputs must agree in every dimension but the last (channels)");
     static_assert(M != merge::concat || N == 2, "ctnn::concat: concatenation joins exactly two branches; nest blocks for more");
-    template <class F>
-    static constexpr auto prefix_sums(F f) {
-        std::array<std::size_t, N + 1> o{};
-        std::size_t acc = 0;
-        static_for([&](auto k) { o[k] = acc, acc += f(std::type_identity<branch_type<k>>{}); }, idx{});
-        o[N] = acc;
-        return o;
-    }
     static constexpr std::size_t last_sum = (last_dim_v<typename Branches::output_shape> + ...);
 
 public:
@@ -98,13 +90,13 @@ public:
     using base::state_count;
     using base::state_offsets;
     /// Per sample, for each branch: its cache, then its output (none for the identity).
-    static constexpr auto cache_offsets = prefix_sums([](auto t) {
+    static constexpr auto cache_offsets = base::child_sums([](auto t, auto) {
         using B = typename decltype(t)::type;
         return B::cache_size + (is_identity_branch<B>() ? 0 : B::output_shape::size);
     });
     static constexpr std::size_t cache_size = cache_offsets[N];
     /// Per sample: the branch outputs (predict) or their gradients (backward), then one input gradient.
-    static constexpr auto output_offsets = prefix_sums([](auto t) { return decltype(t)::type::output_shape::size; });
+    static constexpr auto output_offsets = base::child_sums([](auto t, auto) { return decltype(t)::type::output_shape::size; });
     static constexpr std::size_t own_scratch = output_offsets[N] + In::size;
     static constexpr std::size_t scratch_size(std::size_t batch) noexcept {
         std::size_t m = 0;

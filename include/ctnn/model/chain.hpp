@@ -176,14 +176,6 @@ public:
 
 private:
     using idx = std::make_index_sequence<depth>;
-    template <class F>
-    static constexpr auto prefix_sums(F f) {
-        std::array<std::size_t, depth + 1> o{};
-        std::size_t acc = 0;
-        static_for([&](auto i) { o[i] = acc, acc += f(std::type_identity<layer_type<i>>{}, i); }, idx{});
-        o[depth] = acc;
-        return o;
-    }
 
 public:
     using base::parameter_count;
@@ -192,10 +184,10 @@ public:
     using base::state_offsets;
     /// Per sample, inside the cache: the stored output of each layer but the last (none for a layer
     /// fused with the next: the activation's output is stored instead), then each layer's own cache.
-    static constexpr auto output_offsets = prefix_sums([](auto t, auto i) {
+    static constexpr auto output_offsets = base::child_sums([](auto t, auto i) {
         return i() + 1 < depth && !fuses_next<i()>() ? decltype(t)::type::output_shape::size : std::size_t(0);
     });
-    static constexpr auto cache_offsets = prefix_sums([](auto t, auto) { return decltype(t)::type::cache_size; });
+    static constexpr auto cache_offsets = base::child_sums([](auto t, auto) { return decltype(t)::type::cache_size; });
     static constexpr std::size_t cache_size = output_offsets[depth] + cache_offsets[depth];
     /// The widest per-sample tensor at any point of the chain (input included).
     static constexpr std::size_t widest = [] {

@@ -185,14 +185,6 @@ public:
 
 private:
     using nidx = std::make_index_sequence<node_count>;
-    template <class F>
-    static constexpr auto node_sums(F f) {
-        std::array<std::size_t, node_count + 1> o{};
-        std::size_t acc = 0;
-        static_for([&](auto k) { o[k] = acc, acc += f(std::type_identity<layer_type<k>>{}, k); }, nidx{});
-        o[node_count] = acc;
-        return o;
-    }
     template <std::size_t K>
     using source_of = source_traits<std::tuple_element_t<K, sources>>;
 
@@ -206,8 +198,8 @@ public:
     using base::state_count;
     using base::state_offsets;
     /// Per sample: each node's cache, and each merged node's merged input.
-    static constexpr auto cache_offsets = node_sums([](auto t, auto) { return decltype(t)::type::cache_size; });
-    static constexpr auto merged_offsets = node_sums([](auto t, auto k) {
+    static constexpr auto cache_offsets = base::child_sums([](auto t, auto) { return decltype(t)::type::cache_size; });
+    static constexpr auto merged_offsets = base::child_sums([](auto t, auto k) {
         return source_of<k()>::single ? std::size_t(0) : decltype(t)::type::input_shape::size;
     });
     /// Per sample: where each id's value (and gradient) lives.
@@ -565,9 +557,7 @@ public:
     template <class... X>
     auto predict(const std::tuple<X...>& xs) const {
         static_assert(sizeof...(X) == input_count, "ctnn::graph::predict: pass one tensor per input, in id order");
-        std::size_t batch = 0;
-        detail::static_for([&](auto i) { batch = batch_of<input_shape<i()>>(std::get<i()>(xs), "graph::predict: input"); },
-                           std::index_sequence<0>{});
+        const std::size_t batch = batch_of<input_shape<0>>(std::get<0>(xs), "graph::predict: input");
         T* a = arena(batch);
         load_inputs(xs, a, batch, "graph::predict: input", nullptr);
         m_body.predict(a, batch, a + core::value_size * batch, a + (core::value_size + core::widest_input) * batch);
@@ -630,12 +620,7 @@ private:
         return std::make_tuple(host_output<J>(a, batch)...);
     }
     /// This thread's predict scratch for this graph type (values, a merged input, the layers' plan).
-    static T* arena(std::size_t batch) {
-        static thread_local buffer b;
-        const std::size_t need = core::predict_scratch_size(batch);
-        if (b.size() < need) b.resize(need);
-        return b.data();
-    }
+    static T* arena(std::size_t batch) { return base::thread_arena(core::predict_scratch_size(batch)); }
     using base::m_body;
     using base::m_mode;
 };

@@ -168,6 +168,13 @@ public:
     }
 
 protected:
+    /// This thread's scratch for `predict` of this model type, grown to at least @p n values (what makes
+    /// `predict` safe from several threads on one model: nothing else it writes is shared).
+    static T* thread_arena(std::size_t n) {
+        static thread_local buffer b;
+        if (b.size() < n) b.resize(n);
+        return b.data();
+    }
     /// Takes parameters, states, frozen layers, mode and dropout streams from the same model on
     /// another policy.
     template <class Other>

@@ -247,11 +247,8 @@ private:
     /// This thread's predict scratch for this model type, grown to @p batch (plus the GPU staging of
     /// the input and output with @p staging).
     static T* predict_arena(std::size_t batch, bool staging) {
-        static thread_local buffer b;
-        const std::size_t need =
-            body_type::scratch_size(batch) + (staging ? (input_shape::size + output_shape::size) * batch : 0);
-        if (b.size() < need) b.resize(need);
-        return b.data();
+        return base::thread_arena(body_type::scratch_size(batch) +
+                                  (staging ? (input_shape::size + output_shape::size) * batch : 0));
     }
 
     using base::m_body;
