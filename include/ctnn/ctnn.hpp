@@ -23,6 +23,8 @@
 #include "layers/dropout.hpp"
 #include "layers/embedding.hpp"
 #include "layers/recurrent.hpp"
+#include "layers/sequence.hpp"
+#include "layers/sequence_pool.hpp"
 #include "layers/named.hpp"
 #include "layers/norm.hpp"
 #include "layers/reshape.hpp"

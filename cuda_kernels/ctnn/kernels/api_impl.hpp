@@ -81,30 +81,15 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
     void multiply(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::multiply<T>{a, b, y}); }  \
     void add(const T* a, const T* b, T* y, std::size_t n) { impl::for_each(n, kernels::add<T>{a, b, y}); }    \
     void scale(const T* x, T alpha, T* y, std::size_t n) { impl::for_each(n, kernels::scale<T>{x, alpha, y}); }  \
-    void lstm_step_forward(T* gates, T* c, T* h, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) { \
-        impl::for_each(batch * hidden, rules::lstm_step_forward<T>{gates, c, h, t, steps, hidden});                    \
-    }                                                                                                                   \
-    void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_step, T* dh, T* dc, T* dz,          \
-                            std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {                  \
-        impl::for_each(batch * hidden, rules::lstm_step_backward<T>{gates, c, dy, dy_every_step, dh, dc, dz, t, steps, hidden}); \
-    }                                                                                                                   \
-    void gru_step_forward(T* gx, const T* hp, const T* b_hh, T* hn, T* h, std::size_t batch, std::size_t t,              \
-                          std::size_t steps, std::size_t hidden) {                                                      \
-        impl::for_each(batch * hidden, rules::gru_step_forward<T>{gx, hp, b_hh, hn, h, t, steps, hidden});              \
-    }                                                                                                                   \
-    void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, bool dy_every_step, T* dh, T* dzx,       \
-                           T* dzh, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {           \
-        impl::for_each(batch * hidden,                                                                                  \
-                       rules::gru_step_backward<T>{gates, hn, h, dy, dy_every_step, dh, dzx, dzh, t, steps, hidden});   \
-    }                                                                                                                   \
-    void rnn_step_forward(const T* z, T* h, activation_kind act, std::size_t batch, std::size_t t, std::size_t steps,       \
-                          std::size_t hidden) {                                                                         \
-        impl::for_each(batch * hidden, rules::rnn_step_forward<T>{z, h, act, t, steps, hidden});                         \
-    }                                                                                                                   \
-    void rnn_step_backward(const T* h, const T* dy, bool dy_every_step, const T* dh, T* dz, activation_kind act,          \
-                           std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {                 \
-        impl::for_each(batch * hidden, rules::rnn_step_backward<T>{h, dy, dy_every_step, dh, dz, act, t, steps, hidden});  \
-    }                                                                                                                   \
+    void recurrent(const rules::lstm_step_forward<T>& r, std::size_t n) { impl::for_each(n, r); }                   \
+    void recurrent(const rules::lstm_step_backward<T>& r, std::size_t n) { impl::for_each(n, r); }                  \
+    void recurrent(const rules::gru_step_forward<T>& r, std::size_t n) { impl::for_each(n, r); }                    \
+    void recurrent(const rules::gru_step_backward<T>& r, std::size_t n) { impl::for_each(n, r); }                   \
+    void recurrent(const rules::rnn_step_forward<T>& r, std::size_t n) { impl::for_each(n, r); }                    \
+    void recurrent(const rules::rnn_step_backward<T>& r, std::size_t n) { impl::for_each(n, r); }                   \
+    void recurrent(const rules::sequence_emit<T>& r, std::size_t n) { impl::for_each(n, r); }                       \
+    void recurrent(const rules::sequence_pool_forward<T>& r, std::size_t n) { impl::for_each(n, r); }               \
+    void recurrent(const rules::sequence_pool_backward<T>& r, std::size_t n) { impl::for_each(n, r); }              \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab) { \
         impl::for_each(positions * dim, rules::embedding_gather<T>{ids, w, y, dim, vocab});                            \
     }                                                                                                                   \
@@ -179,6 +164,12 @@ CTNN_CUDA_API_DEFINE(double)
     }                                                                                                                   \
     void nll(const T* logp, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad, T* d_loss) { \
         impl::reduce_terms(batch, rules::nll_rows<T>{logp, labels, d_grad, classes, T(1) / T(batch ? batch : 1)}, d_loss); \
+    }                                                                                                                   \
+    void categorical_cross_entropy(const T* p, const std::int32_t* labels, std::size_t batch, std::size_t classes, T eps, \
+                                   T* d_grad, T* d_loss) {                                                              \
+        impl::reduce_terms(                                                                                             \
+            batch, rules::categorical_cross_entropy_rows<T>{p, labels, d_grad, classes, eps, T(1) / T(batch ? batch : 1)}, \
+            d_loss);                                                                                                    \
     }                                                                                                                   \
     void log_softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {                                       \
         impl::for_each(rows, rules::log_softmax_rows<T>{x, y, n});                                                      \

@@ -446,7 +446,7 @@ public:
     }
 
     /// Every id's value and gradient, the nodes' caches and the scratch plan, for up to max_batch.
-    class context_type {
+    class context_type : public detail::lengths_holder<P> {
     public:
         explicit context_type(std::size_t max_batch)
             : m_max_batch(max_batch), m_values(core::value_size * detail::checked_max_batch(max_batch, "graph::context")), m_grads(core::value_size * max_batch),
@@ -519,6 +519,7 @@ public:
     auto forward(const std::tuple<X...>& xs, context_type& ctx) {
         static_assert(sizeof...(X) == input_count, "ctnn::graph::forward: pass one tensor per input, in id order");
         const std::size_t batch = load_inputs(xs, ctx.m_values.data(), ctx.m_max_batch, "graph::forward: input", &ctx.m_batch);
+        const lengths_scope lengths(ctx.lengths_view());
         m_body.forward(ctx.m_values.data(), batch, ctx.m_cache.data(), m_mode, ctx.m_scratch.data());
         return outputs_of(ctx, std::make_index_sequence<output_count>{});
     }
@@ -549,17 +550,20 @@ public:
         for (std::size_t id = 0; id < core::id_count; ++id)
             if (!is_output[id])
                 ops::fill<P>(g + batch * core::value_offsets[id], T(0), batch * (core::value_offsets[id + 1] - core::value_offsets[id]));
+        const lengths_scope lengths(ctx.lengths_view());
         m_body.backward(ctx.m_values.data(), g, batch, ctx.m_cache.data(), input_gradient, ctx.m_scratch.data());
     }
 
     /// Inference from a tuple of inputs (host memory): a tuple of [batch, output...] tensors. CPU
-    /// policy: safe from several threads at once on one model.
+    /// policy: safe from several threads at once on one model. With @p lengths (one per sample,
+    /// sequence.hpp), the recurrent layers mask each sample's padded steps.
     template <class... X>
-    auto predict(const std::tuple<X...>& xs) const {
+    auto predict(const std::tuple<X...>& xs, std::span<const std::int32_t> lengths = {}) const {
         static_assert(sizeof...(X) == input_count, "ctnn::graph::predict: pass one tensor per input, in id order");
         const std::size_t batch = batch_of<input_shape<0>>(std::get<0>(xs), "graph::predict: input");
         T* a = arena(batch);
         load_inputs(xs, a, batch, "graph::predict: input", nullptr);
+        const lengths_scope scope(detail::predict_lengths<P>(lengths));
         m_body.predict(a, batch, a + core::value_size * batch, a + (core::value_size + core::widest_input) * batch);
         return host_outputs(a, batch, std::make_index_sequence<output_count>{});
     }

@@ -17,6 +17,7 @@
 #include "../core/tensor.hpp"
 #include "../backend/cuda/device_buffer.hpp"
 #include "../layers/concepts.hpp"
+#include "../layers/sequence.hpp"
 #include "parameters.hpp"
 
 namespace ctnn::detail {

@@ -98,7 +98,7 @@ public:
 
     /// The activations, caches, gradient buffers and scratch of one training step, reserved for a
     /// maximum batch (the whole scratch plan of the model, once).
-    class context_type {
+    class context_type : public detail::lengths_holder<P> {
     public:
         explicit context_type(std::size_t max_batch)
             : m_max_batch(max_batch), m_in(input_shape::size * detail::checked_max_batch(max_batch, "sequential::context")), m_out(output_shape::size * max_batch),
@@ -190,6 +190,7 @@ public:
         ctx.m_batch = batch;
         if constexpr (on_gpu) ctx.m_input.upload(ctx.m_in.data(), x.data(), batch * input_shape::size);
         else std::memcpy(ctx.m_in.data(), x.data(), batch * input_shape::size * sizeof(T));
+        const lengths_scope lengths(ctx.lengths_view());
         m_body.forward(ctx.m_in.data(), ctx.m_out.data(), batch, ctx.m_cache.data(), m_mode, ctx.m_scratch.data());
         return ctx.output();
     }
@@ -204,6 +205,7 @@ public:
         if (batch != ctx.m_batch) [[unlikely]]
             detail::fail("sequential::backward: gradient batch " + std::to_string(batch) +
                          " does not match the last forward's batch " + std::to_string(ctx.m_batch));
+        const lengths_scope lengths(ctx.lengths_view());
         m_body.backward(ctx.m_in.data(), ctx.m_out.data(), dy.data(), input_gradient ? ctx.m_dx.data() : nullptr, batch,
                         ctx.m_cache.data(), true, ctx.m_scratch.data());
     }
@@ -211,21 +213,24 @@ public:
     /// Inference (no context; eval mode; batch 1 allowed). Returns [batch, output...]. CPU policy: safe
     /// to call from several threads at once on one model (each thread plans its own scratch; the
     /// parameters are only read).
+    /// With @p lengths (one per sample, sequence.hpp), the recurrent layers mask each sample's padded
+    /// steps.
     template <contiguous_tensor X>
-    auto predict(const X& x) const {
+    auto predict(const X& x, std::span<const std::int32_t> lengths = {}) const {
         const std::size_t batch = batch_of<input_shape>(x, "sequential::predict: input");
         std::array<std::size_t, output_shape::rank + 1> sh;
         sh[0] = batch;
         for (std::size_t i = 0; i < output_shape::rank; ++i) sh[i + 1] = output_shape::dims[i];
         xt::xtensor<T, output_shape::rank + 1> out(sh);
-        predict_into(x.data(), out.data(), batch);
+        predict_into(x.data(), out.data(), batch, lengths);
         return out;
     }
     /// Inference into caller memory: @p out holds batch·output_shape::size values. Host pointers for
     /// both policies (a CUDA model uploads x and downloads the result; `predict_device` keeps both on
     /// the GPU).
-    void predict_into(const T* x, T* out, std::size_t batch) const {
+    void predict_into(const T* x, T* out, std::size_t batch, std::span<const std::int32_t> lengths = {}) const {
         check_input(x, batch);
+        const lengths_scope scope(detail::predict_lengths<P>(lengths));
         if constexpr (on_gpu) {
             T* a = predict_arena(batch, true);
             T* dx = a + body_type::scratch_size(batch);
@@ -237,7 +242,10 @@ public:
             m_body.predict(x, out, batch, predict_arena(batch, false));
     }
     /// Inference with @p d_x and @p d_out in the policy's memory (GPU memory for the CUDA policy).
-    void predict_device(const T* d_x, T* d_out, std::size_t batch) const { m_body.predict(d_x, d_out, batch, predict_arena(batch, false)); }
+    void predict_device(const T* d_x, T* d_out, std::size_t batch, std::span<const std::int32_t> lengths = {}) const {
+        const lengths_scope scope(detail::predict_lengths<P>(lengths));
+        m_body.predict(d_x, d_out, batch, predict_arena(batch, false));
+    }
 
 private:
     /// Runs the first layer's input check (token ids of an embedding) on host memory, if it has one.

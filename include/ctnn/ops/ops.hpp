@@ -224,52 +224,12 @@ void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions,
         }
 }
 
-/// The pointwise part of LSTM step t over batch × hidden elements (rules::lstm_step_forward).
-template <class P, class T>
-void lstm_step_forward(T* gates, T* c, T* h, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {
-    if constexpr (detail::is_cuda<P>) cuda_api::lstm_step_forward(gates, c, h, batch, t, steps, hidden);
-    else detail::cpu_for_each(batch * hidden, rules::lstm_step_forward<T>{gates, c, h, t, steps, hidden}, 32);
-}
-/// Its backward (rules::lstm_step_backward): dz of step t from dh, dc and the output's gradient dy.
-template <class P, class T>
-void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_step, T* dh, T* dc, T* dz, std::size_t batch,
-                        std::size_t t, std::size_t steps, std::size_t hidden) {
-    if constexpr (detail::is_cuda<P>) cuda_api::lstm_step_backward(gates, c, dy, dy_every_step, dh, dc, dz, batch, t, steps, hidden);
-    else
-        detail::cpu_for_each(batch * hidden, rules::lstm_step_backward<T>{gates, c, dy, dy_every_step, dh, dc, dz, t, steps, hidden},
-                             32);
-}
-
-/// The pointwise part of GRU step t (rules::gru_step_forward).
-template <class P, class T>
-void gru_step_forward(T* gx, const T* hp, const T* b_hh, T* hn, T* h, std::size_t batch, std::size_t t, std::size_t steps,
-                      std::size_t hidden) {
-    if constexpr (detail::is_cuda<P>) cuda_api::gru_step_forward(gx, hp, b_hh, hn, h, batch, t, steps, hidden);
-    else detail::cpu_for_each(batch * hidden, rules::gru_step_forward<T>{gx, hp, b_hh, hn, h, t, steps, hidden}, 32);
-}
-/// Its backward (rules::gru_step_backward).
-template <class P, class T>
-void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, bool dy_every_step, T* dh, T* dzx, T* dzh,
-                       std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {
-    if constexpr (detail::is_cuda<P>)
-        cuda_api::gru_step_backward(gates, hn, h, dy, dy_every_step, dh, dzx, dzh, batch, t, steps, hidden);
-    else
-        detail::cpu_for_each(batch * hidden,
-                             rules::gru_step_backward<T>{gates, hn, h, dy, dy_every_step, dh, dzx, dzh, t, steps, hidden}, 32);
-}
-
-/// Elman RNN step t forward (rules::rnn_step_forward).
-template <class P, class T>
-void rnn_step_forward(const T* z, T* h, activation_kind act, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden) {
-    if constexpr (detail::is_cuda<P>) cuda_api::rnn_step_forward(z, h, act, batch, t, steps, hidden);
-    else detail::cpu_for_each(batch * hidden, rules::rnn_step_forward<T>{z, h, act, t, steps, hidden}, 8);
-}
-/// Elman RNN step t backward (rules::rnn_step_backward).
-template <class P, class T>
-void rnn_step_backward(const T* h, const T* dy, bool dy_every_step, const T* dh, T* dz, activation_kind act, std::size_t batch,
-                       std::size_t t, std::size_t steps, std::size_t hidden) {
-    if constexpr (detail::is_cuda<P>) cuda_api::rnn_step_backward(h, dy, dy_every_step, dh, dz, act, batch, t, steps, hidden);
-    else detail::cpu_for_each(batch * hidden, rules::rnn_step_backward<T>{h, dy, dy_every_step, dh, dz, act, t, steps, hidden}, 8);
+/// Runs a per-element rule of recurrent_rules.hpp (a time step's pointwise part, a sequence output or
+/// pooling) over @p n elements; @p cost weights the CPU's split across threads.
+template <class P, class Rule>
+void recurrent(const Rule& r, std::size_t n, std::size_t cost = 32) {
+    if constexpr (detail::is_cuda<P>) cuda_api::recurrent(r, n);
+    else detail::cpu_for_each(n, r, cost);
 }
 
 namespace detail {

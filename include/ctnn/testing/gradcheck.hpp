@@ -34,6 +34,8 @@ struct gradcheck_options {
     /// Whether to check the input gradients (false for discrete inputs such as token ids, where
     /// a finite difference is not an input).
     bool input_gradients = true;
+    /// Per-sample sequence lengths for the model's recurrent layers (sequence.hpp; empty: full length).
+    std::vector<std::int32_t> lengths{};
 };
 
 /// What check_gradients found: `ok`, the worst relative error, and where it was, in words.
@@ -87,8 +89,9 @@ struct model_io {
     using vecs_out = std::array<std::vector<double>, outputs>;
     /// Σ_j sum(r_j ⊙ y_j) of a training forward; with @p grads, also backward (dL/dy_j = r_j) and the
     /// input gradients into *dx.
-    static double run(M& m, const vecs_in& x, const vecs_out& r, std::size_t batch, vecs_in* dx) {
+    static double run(M& m, const vecs_in& x, const vecs_out& r, std::size_t batch, vecs_in* dx, const std::vector<std::int32_t>& lengths) {
         auto ctx = m.context(batch);
+        if (!lengths.empty()) ctx.set_lengths(lengths);
         double l = 0;
         if constexpr (graph) {
             auto xs = [&]<std::size_t... I>(std::index_sequence<I...>) { return std::tie(x[I]...); }(std::make_index_sequence<inputs>{});
@@ -149,7 +152,7 @@ gradcheck_result check_gradients(const Model& original, std::size_t batch, const
     Model m = original;
     m.zero_grad();
     typename io::vecs_in dx;
-    io::run(m, x, r, batch, &dx);
+    io::run(m, x, r, batch, &dx, o.lengths);
     const auto analytic = m.gradients();
     const auto layout = original.parameter_layout();
     gradcheck_result res;
@@ -167,7 +170,7 @@ gradcheck_result check_gradients(const Model& original, std::size_t batch, const
         Model mp = original, mm = original;
         mp.parameter_values()[i] += o.epsilon;
         mm.parameter_values()[i] -= o.epsilon;
-        const double num = (io::run(mp, x, r, batch, nullptr) - io::run(mm, x, r, batch, nullptr)) / (2 * o.epsilon);
+        const double num = (io::run(mp, x, r, batch, nullptr, o.lengths) - io::run(mm, x, r, batch, nullptr, o.lengths)) / (2 * o.epsilon);
         std::string name = "parameter " + std::to_string(i);
         for (const auto& e : layout)
             if (i >= e.offset && i < e.offset + e.desc.size()) name += " (" + e.name + ")";
@@ -179,7 +182,7 @@ gradcheck_result check_gradients(const Model& original, std::size_t batch, const
             xp[k][i] += o.epsilon;
             xm[k][i] -= o.epsilon;
             Model a = original, b = original;
-            const double num = (io::run(a, xp, r, batch, nullptr) - io::run(b, xm, r, batch, nullptr)) / (2 * o.epsilon);
+            const double num = (io::run(a, xp, r, batch, nullptr, o.lengths) - io::run(b, xm, r, batch, nullptr, o.lengths)) / (2 * o.epsilon);
             record(num, dx[k][i], "input " + std::to_string(k) + " element " + std::to_string(i));
         }
     res.ok = res.worst < o.tolerance;

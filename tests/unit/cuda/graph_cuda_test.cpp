@@ -34,11 +34,15 @@ std::vector<double> host(const V& v) {
 /// Forward, backward (parameter and input gradients) and predict of a sequence model on both
 /// policies from the same initial parameters, input and upstream gradient.
 template <class M>
-void check_sequence_model(std::uint64_t s, std::size_t batch) {
+void check_sequence_model(std::uint64_t s, std::size_t batch, const std::vector<std::int32_t>& lengths = {}) {
     M c{seed{s}};
     typename M::template on<cuda> g{seed{s}};
     auto cc = c.context(batch);
     auto gc = g.context(batch);
+    if (!lengths.empty()) {
+        cc.set_lengths(lengths);
+        gc.set_lengths(lengths);
+    }
     const auto x = inputs_of(batch * M::input_shape::size, s + 1);
     require_same(g.forward(x, gc).to_host(), c.forward(x, cc), "forward");
     const auto dy = inputs_of(batch * M::output_shape::size, s + 2);
@@ -54,7 +58,7 @@ void check_sequence_model(std::uint64_t s, std::size_t batch) {
     oc.step();
     og.step();
     require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-9);
-    require_same(g.predict(x), c.predict(x), "predict");
+    require_same(g.predict(x, lengths), c.predict(x, lengths), "predict");
 }
 
 using nested = basic_sequential<double, input<5, 5, 2>, conv2d<3, 3, {.padding = 1}>, relu,
@@ -240,4 +244,13 @@ TEST_CASE("cuda: gru equals the CPU layer (sequence and last-state outputs, BPTT
 TEST_CASE("cuda: simple_rnn equals the CPU layer (tanh and relu, BPTT gradients, step)", "[cuda][rnn]") {
     check_sequence_model<basic_sequential<double, input<4, 3>, simple_rnn<5, {.return_sequences = true}>,
                                           simple_rnn<3, {.nonlinearity = rnn_nonlinearity::relu}>, dense<2>>>(61, 3);
+}
+
+TEST_CASE("cuda: stacked, bidirectional, masked recurrent layers and sequence pooling equal the CPU", "[cuda][lengths]") {
+    check_sequence_model<basic_sequential<double, input<5, 3>, lstm<4, {.return_sequences = true, .layers = 2, .bidirectional = true}>,
+                                          sequence_pool<pooling::mean>, dense<2>>>(71, 3, {3, 5, 1});
+    check_sequence_model<basic_sequential<double, input<5, 3>, gru<4, {.layers = 2, .bidirectional = true, .dropout = 0.25}>, dense<2>>>(
+        72, 3, {2, 1, 5});
+    check_sequence_model<basic_sequential<double, input<5, 3>, simple_rnn<4, {.return_sequences = true, .bidirectional = true}>,
+                                          sequence_pool<pooling::max>, dense<2>>>(73, 3, {4, 5, 3});
 }

@@ -109,3 +109,173 @@ TEST_CASE("lstm: predict equals forward, and a sequence classifier learns", "[ls
     const auto r = fit(m, opt, loss::cross_entropy{}, d, {.epochs = 60, .batch = 32});
     REQUIRE(r.history.back().train_accuracy > 0.9);
 }
+
+/// A 2-layer bidirectional layer on a padded batch of unsorted lengths against PyTorch's packed
+/// sequences (tools/export_torch_recurrent_padded_reference.py, float64): every step's output, the
+/// final states, and the gradients of L = sum(out ⊙ w_out) + sum(last ⊙ w_last) for x and every weight.
+template <template <std::size_t, recurrent_options> class Cell>
+void check_padded_against_torch(const std::string& file) {
+    using seq_t = basic_sequential<double, input<5, 3>, Cell<4, {.return_sequences = true, .layers = 2, .bidirectional = true}>>;
+    using last_t = basic_sequential<double, input<5, 3>, Cell<4, {.layers = 2, .bidirectional = true}>>;
+    const auto a = io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/" + file);
+    seq_t seq{seed{0}};
+    last_t last{seed{0}};
+    std::vector<double> params(seq_t::parameter_count);
+    for (const auto& e : seq.parameter_layout()) {
+        const std::string name = e.name.substr(2);  // "0.weight_ih_l1_reverse" → nn.LSTM's key
+        const auto v = test::npz_doubles(a, "param." + name);
+        REQUIRE(v.size() == e.desc.size());
+        std::copy(v.begin(), v.end(), params.begin() + long(e.offset));
+    }
+    seq.set_parameters(params);
+    last.set_parameters(params);
+    const auto x = test::npz_doubles(a, "x"), out = test::npz_doubles(a, "out"), fin = test::npz_doubles(a, "last");
+    const auto lengths = test::npz_ints(a, "lengths");
+    auto cs = seq.context(3);
+    auto cl = last.context(3);
+    cs.set_lengths(lengths);
+    cl.set_lengths(lengths);
+    const auto ys = seq.forward(x, cs);
+    const auto yl = last.forward(x, cl);
+    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(ys.data()[i] == Approx(out[i]).margin(1e-12));
+    for (std::size_t i = 0; i < fin.size(); ++i) REQUIRE(yl.data()[i] == Approx(fin[i]).margin(1e-12));
+    const auto ps = seq.predict(x, lengths);
+    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(ps.data()[i] == ys.data()[i]);
+    seq.zero_grad();
+    last.zero_grad();
+    seq.backward(test::npz_doubles(a, "w_out"), cs, true);
+    last.backward(test::npz_doubles(a, "w_last"), cl, true);
+    const auto dx = test::npz_doubles(a, "dx");
+    for (std::size_t i = 0; i < dx.size(); ++i) {
+        INFO("dx index " << i);
+        REQUIRE(cs.input_gradient().data()[i] + cl.input_gradient().data()[i] == Approx(dx[i]).margin(1e-12));
+    }
+    for (const auto& e : seq.parameter_layout()) {
+        const auto g = test::npz_doubles(a, "grad." + e.name.substr(2));
+        for (std::size_t i = 0; i < g.size(); ++i) {
+            INFO(e.name << " index " << i);
+            REQUIRE(seq.gradients()[e.offset + i] + last.gradients()[e.offset + i] == Approx(g[i]).margin(1e-12));
+        }
+    }
+}
+
+TEST_CASE("lstm: 2 layers, bidirectional, padded batch equal nn.LSTM on packed sequences", "[lstm][torch][lengths]") {
+    check_padded_against_torch<lstm>("torch_lstm_bidir2_padded_reference.npz");
+}
+
+TEST_CASE("gru: 2 layers, bidirectional, padded batch equal nn.GRU on packed sequences", "[gru][torch][lengths]") {
+    check_padded_against_torch<gru>("torch_gru_bidir2_padded_reference.npz");
+}
+
+TEST_CASE("recurrent layers: stacked, bidirectional, masked and with dropout match finite differences in double",
+          "[lstm][gru][rnn][gradcheck][lengths]") {
+    const std::vector<std::int32_t> lengths{3, 5, 1};
+    auto check = [&](auto m, std::vector<std::int32_t> l) {
+        const auto r = testing::check_gradients(std::move(m), 3, {.lengths = std::move(l)});
+        INFO(r.message());
+        REQUIRE(r.ok);
+    };
+    SECTION("lstm, every step, pooled by mean") {
+        check(basic_sequential<double, input<5, 3>, lstm<4, {.return_sequences = true, .layers = 2, .bidirectional = true}>,
+                               sequence_pool<pooling::mean>, dense<2>>{seed{1}},
+              lengths);
+    }
+    SECTION("gru, final state, dropout between layers") {
+        check(basic_sequential<double, input<5, 3>, gru<4, {.layers = 2, .bidirectional = true, .dropout = 0.3}>, dense<2>>{seed{2}},
+              lengths);
+    }
+    SECTION("relu rnn, every step, pooled by max") {
+        check(basic_sequential<double, input<5, 3>,
+                               simple_rnn<4, {.return_sequences = true, .nonlinearity = rnn_nonlinearity::relu, .layers = 2, .bidirectional = true}>,
+                               sequence_pool<pooling::max>, dense<2>>{seed{3}},
+              {3, 5, 2});
+    }
+    SECTION("three unidirectional lstm layers without lengths") {
+        check(basic_sequential<double, input<4, 2>, lstm<3, {.layers = 3}>>{seed{4}}, {});
+    }
+}
+
+TEST_CASE("recurrent layers: padded steps change nothing and lengths are checked", "[lstm][lengths]") {
+    using m_t = sequential<input<6, 2>, lstm<5, {.return_sequences = true, .bidirectional = true}>>;
+    m_t m{seed{5}};
+    rng g{seed{6}};
+    std::vector<float> x(2 * 6 * 2);
+    for (auto& v : x) v = float(g.uniform(-1, 1));
+    const std::vector<std::int32_t> lengths{4, 6};
+    const auto y = m.predict(x, lengths);
+    auto x2 = x;
+    for (std::size_t t = 4; t < 6; ++t) x2[t * 2] = x2[t * 2 + 1] = 9.0f;  // garbage in sample 0's padding
+    const auto y2 = m.predict(x2, lengths);
+    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y.data()[i] == y2.data()[i]);
+    for (std::size_t t = 4; t < 6; ++t)
+        for (std::size_t j = 0; j < 10; ++j) REQUIRE(y(0, t, j) == 0.0f);
+    // a sample of length n equals the same sample cut to n steps
+    sequential<input<4, 2>, lstm<5, {.return_sequences = true, .bidirectional = true}>> cut{seed{5}};
+    cut.set_parameters(m.host_parameters());
+    const auto yc = cut.predict(std::vector<float>(x.begin(), x.begin() + 8));
+    for (std::size_t t = 0; t < 4; ++t)
+        for (std::size_t j = 0; j < 10; ++j) REQUIRE(yc(0, t, j) == Approx(y(0, t, j)).margin(1e-6));
+    auto ctx = m.context(2);
+    ctx.set_lengths(std::vector<std::int32_t>{4});
+    REQUIRE_THROWS_WITH(m.forward(x, ctx), Catch::Contains("lstm") && Catch::Contains("1 sequence lengths") && Catch::Contains("batch of 2"));
+    ctx.set_lengths(std::vector<std::int32_t>{0, 6});
+    REQUIRE_THROWS_WITH(m.forward(x, ctx), Catch::Contains("outside [1, 6]"));
+    ctx.set_lengths(std::vector<std::int32_t>{7, 6});
+    REQUIRE_THROWS_WITH(m.forward(x, ctx), Catch::Contains("outside [1, 6]"));
+    ctx.clear_lengths();
+    REQUIRE(ctx.lengths().empty());
+    const auto full = m.forward(x, ctx);
+    const auto pf = m.predict(x);
+    for (std::size_t i = 0; i < full.size(); ++i) REQUIRE(full.data()[i] == pf.data()[i]);
+}
+
+TEST_CASE("recurrent layers: state_dict names of stacked and bidirectional layers are nn.LSTM's", "[lstm][names]") {
+    sequential<input<3, 2>, gru<4, {.layers = 2, .bidirectional = true}>> m{seed{1}};
+    std::vector<std::string> names;
+    for (const auto& e : m.parameter_layout()) names.push_back(e.name);
+    REQUIRE(names.size() == 16);
+    REQUIRE(names[4] == "0.weight_ih_l0_reverse");
+    REQUIRE(names[8] == "0.weight_ih_l1");
+    REQUIRE(names[15] == "0.bias_hh_l1_reverse");
+    REQUIRE(m.parameter_layout()[8].desc.dims[1] == 8);  // layer 1 reads both directions of layer 0
+}
+
+TEST_CASE("recurrent layers: dropout between layers is active in training only", "[lstm][dropout]") {
+    using m_t = sequential<input<4, 3>, lstm<8, {.layers = 2, .dropout = 0.5}>>;
+    m_t m{seed{2}};
+    std::vector<float> x(2 * 4 * 3, 0.5f);
+    auto ctx = m.context(2);
+    const auto ya = m.forward(x, ctx);
+    const std::vector<float> a(ya.begin(), ya.end());
+    const auto yb = m.forward(x, ctx);
+    const std::vector<float> b(yb.begin(), yb.end());
+    REQUIRE(a != b);  // a fresh mask per training forward
+    m.eval();
+    const auto e = m.forward(x, ctx);
+    const auto p = m.predict(x);
+    for (std::size_t i = 0; i < e.size(); ++i) REQUIRE(e.data()[i] == p.data()[i]);
+}
+
+TEST_CASE("recurrent layers: the streaming step equals predict's every-step output", "[lstm][gru][rnn][stream]") {
+    auto check = [](auto m) {
+        using m_t = decltype(m);
+        using layer_t = std::remove_cvref_t<decltype(m.template layer<0>())>;
+        rng g{seed{9}};
+        std::vector<float> x(7 * 3);
+        for (auto& v : x) v = float(g.uniform(-1, 1));
+        const auto y = m.predict(x);
+        typename layer_t::stream_state s;
+        std::array<float, 6> out{};
+        for (std::size_t t = 0; t < 7; ++t) {
+            m.template layer<0>().step(x.data() + t * 3, s, out.data());
+            for (std::size_t j = 0; j < 6; ++j) REQUIRE(out[j] == Approx(y(0, t, j)).margin(1e-5));
+        }
+        s.reset();
+        m.template layer<0>().step(x.data(), s, out.data());
+        REQUIRE(out[0] == Approx(y(0, 0, 0)).margin(1e-5));
+        static_assert(m_t::depth == 1);
+    };
+    check(sequential<input<7, 3>, lstm<6, {.return_sequences = true, .layers = 2}>>{seed{1}});
+    check(sequential<input<7, 3>, gru<6, {.return_sequences = true, .layers = 2}>>{seed{2}});
+    check(sequential<input<7, 3>, simple_rnn<6, {.return_sequences = true}>>{seed{3}});
+}

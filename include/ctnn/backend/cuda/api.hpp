@@ -13,6 +13,7 @@
 #include "../epilogue.hpp"
 #include "../loss_rules.hpp"
 #include "../norm_rules.hpp"
+#include "../recurrent_rules.hpp"
 
 namespace ctnn::cuda_api {
 
@@ -64,19 +65,16 @@ void event_destroy(void* event) noexcept;
     void multiply(const T* a, const T* b, T* y, std::size_t n);                                                      \
     void add(const T* a, const T* b, T* y, std::size_t n);                                                           \
     void scale(const T* x, T alpha, T* y, std::size_t n);                                                            \
-    /* one LSTM time step's pointwise part (recurrent_rules.hpp) over batch × hidden elements */                   \
-    void lstm_step_forward(T* gates, T* c, T* h, std::size_t batch, std::size_t t, std::size_t steps,             \
-                           std::size_t hidden);                                                                       \
-    void lstm_step_backward(const T* gates, const T* c, const T* dy, bool dy_every_step, T* dh, T* dc, T* dz,      \
-                            std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden);               \
-    void gru_step_forward(T* gx, const T* hp, const T* b_hh, T* hn, T* h, std::size_t batch, std::size_t t,         \
-                          std::size_t steps, std::size_t hidden);                                                     \
-    void gru_step_backward(const T* gates, const T* hn, const T* h, const T* dy, bool dy_every_step, T* dh, T* dzx,  \
-                           T* dzh, std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden);          \
-    void rnn_step_forward(const T* z, T* h, activation_kind act, std::size_t batch, std::size_t t, std::size_t steps,  \
-                          std::size_t hidden);                                                                        \
-    void rnn_step_backward(const T* h, const T* dy, bool dy_every_step, const T* dh, T* dz, activation_kind act,      \
-                           std::size_t batch, std::size_t t, std::size_t steps, std::size_t hidden);                 \
+    /* recurrent step rules (recurrent_rules.hpp) over n elements */                                                \
+    void recurrent(const rules::lstm_step_forward<T>& r, std::size_t n);                                             \
+    void recurrent(const rules::lstm_step_backward<T>& r, std::size_t n);                                            \
+    void recurrent(const rules::gru_step_forward<T>& r, std::size_t n);                                              \
+    void recurrent(const rules::gru_step_backward<T>& r, std::size_t n);                                             \
+    void recurrent(const rules::rnn_step_forward<T>& r, std::size_t n);                                              \
+    void recurrent(const rules::rnn_step_backward<T>& r, std::size_t n);                                             \
+    void recurrent(const rules::sequence_emit<T>& r, std::size_t n);                                                 \
+    void recurrent(const rules::sequence_pool_forward<T>& r, std::size_t n);                                         \
+    void recurrent(const rules::sequence_pool_backward<T>& r, std::size_t n);                                        \
     /* embedding lookup and weight gradient (embedding_rules.hpp) over `positions` token ids */                     \
     void embedding_forward(const T* ids, const T* w, T* y, std::size_t positions, std::size_t dim, std::size_t vocab); \
     void embedding_backward(const T* ids, const T* dy, T* dw, std::size_t positions, std::size_t dim,               \
@@ -123,6 +121,8 @@ CTNN_CUDA_API_FOR(double)
     void pointwise_loss(const rules::pointwise_loss<T>& rule, const T* y, const T* t, const T* w, std::size_t w_len, \
                         std::size_t n, T* d_grad, T* d_loss);                                                         \
     void nll(const T* logp, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad, T* d_loss); \
+    void categorical_cross_entropy(const T* p, const std::int32_t* labels, std::size_t batch, std::size_t classes, T eps, \
+                                   T* d_grad, T* d_loss);                                                           \
     void log_softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n);                                     \
     void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n);                      \
     void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* d_mu, T* d_logvar,      \
