@@ -17,6 +17,8 @@ Keys, per case (<case>.<array>):
   kl.{mu,logvar,loss,dmu,dlogvar} kl_divergence(Normal(mu, exp(logvar/2)), Normal(0, 1)).sum(-1).mean(), [4, 3]
   cosine.{a,b,t,loss,da,db}       nn.CosineEmbeddingLoss(margin=0.2) on [5, 4], t in {1, -1} [5]
   margin_ranking.{a,b,t,loss,da,db} nn.MarginRankingLoss(margin=0.3) on [8]
+  categorical.{p,labels,loss,dp}  nll_loss(log(p.clamp_min(1e-7))) on probabilities [6, 5] (averages of two
+                                  softmaxes; one label's probability 1e-9, below the clamp)
 """
 import os
 import sys
@@ -100,6 +102,16 @@ def main():
     loss = nn.MarginRankingLoss(margin=0.3)(al, bl, t)
     loss.backward()
     put("margin_ranking", a=a, b=b, t=t, loss=loss.reshape(1), da=al.grad, db=bl.grad)
+
+    # categorical cross-entropy on probabilities: an ensemble's averaged softmaxes; in the last row the
+    # label's probability is below eps (clamped: value -log(eps), no gradient)
+    p = (torch.softmax(torch.randn(6, 5) * 2, -1) + torch.softmax(torch.randn(6, 5) * 2, -1)) / 2
+    p[5] = torch.tensor([1e-9, 0.25, 0.25, 0.25, 0.25 - 1e-9])
+    labels = torch.tensor([1, 0, 3, 4, 2, 0])
+    pl = leaf(p)
+    loss = nn.functional.nll_loss(torch.log(pl.clamp_min(1e-7)), labels)
+    loss.backward()
+    put("categorical", p=p, labels=labels.numpy().astype(np.int32), loss=loss.reshape(1), dp=pl.grad)
 
     arrays = {k: (v if v.dtype == np.int32 else v.astype(np.float32)) for k, v in out.items()}
     write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), ".tmp.npz")

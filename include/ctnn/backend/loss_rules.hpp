@@ -102,6 +102,30 @@ struct nll_rows {
     }
 };
 
+/// Row r of the categorical cross-entropy on probabilities [batch, k] (nn.NLLLoss of
+/// log(p.clamp_min(eps)), mean): term -log(max(p[r, c], eps))/batch; gradient -1/(p[r, c]·batch) at the
+/// label where p[r, c] >= eps (clamp_min passes the gradient there), 0 elsewhere. Labels checked beforehand.
+template <class T, class L = std::int32_t>
+struct categorical_cross_entropy_rows {
+    const T* p;
+    const L* labels;
+    T* g;
+    std::size_t k;
+    T eps;
+    T inv_batch;
+    CTNN_HD T operator()(std::size_t r) const noexcept {
+        T* gr = g + r * k;
+        for (std::size_t j = 0; j < k; ++j) gr[j] = T(0);
+        const std::size_t c = std::size_t(labels[r]);
+        const T pc = p[r * k + c];
+        if (pc >= eps) {
+            gr[c] = -inv_batch / pc;
+            return -std::log(pc) * inv_batch;
+        }
+        return -std::log(eps) * inv_batch;
+    }
+};
+
 /// Row r of log-softmax: y = x - max - log Σ exp(x - max) (y may equal x).
 template <class T>
 struct log_softmax_rows {

@@ -224,4 +224,37 @@ struct nll : base<nll> {
     }
 };
 
+/// Categorical cross-entropy on probabilities [batch, classes] with integer labels [batch] — the loss of
+/// a model whose output is already a distribution: a `softmax` layer, or the average of several
+/// (`parallel<merge::average, chain<..., softmax>, chain<..., softmax>>`, an ensemble trained end to
+/// end). Mean over the batch of -log(max(p[b, label_b], ε)); gradient -1/(p·batch) at the label where
+/// p >= ε, 0 elsewhere (and 0 where the clamp holds, as clamp_min does). PyTorch:
+/// `F.nll_loss(torch.log(p.clamp_min(eps)), labels)`; Keras: `sparse_categorical_crossentropy` with
+/// `from_logits=False` (which also clips at 1 - ε and renormalises rows; for rows that sum to 1 the
+/// renormalisation changes neither value nor the gradient through a softmax). ε defaults to Keras's
+/// 1e-7. For a single softmax head prefer logits + `cross_entropy` (fused and exact for any logits).
+/// Throws ctnn::error for a label outside [0, classes) or an ε outside (0, 1).
+struct categorical_cross_entropy : base<categorical_cross_entropy> {
+    static constexpr const char* name = "categorical_cross_entropy";
+    using target_kind = label_target;
+    double eps = 1e-7;
+
+    categorical_cross_entropy() = default;
+    /// Probabilities are clamped from below at @p epsilon, in (0, 1).
+    explicit categorical_cross_entropy(double epsilon) : eps(epsilon) {
+        if (!(epsilon > 0 && epsilon < 1)) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": eps is " + std::to_string(epsilon) + ", expected a value in (0, 1)");
+    }
+    /// Sizes, and every label in [0, per_sample).
+    template <class L>
+    void check_target(const L* labels, std::size_t n, std::size_t batch, std::size_t per_sample) const {
+        base<categorical_cross_entropy>::check_target(labels, n, batch, per_sample);
+        detail::check_labels(name, labels, batch, per_sample);
+    }
+    template <class P, class T, class L>
+    void evaluate(const T* y, const L* labels, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
+        ops::categorical_cross_entropy<P>(y, labels, batch, per_sample, T(eps), dy, loss_out);
+    }
+};
+
 }  // namespace ctnn::loss

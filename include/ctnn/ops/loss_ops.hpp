@@ -130,6 +130,19 @@ void nll(const T* logp, const L* labels, std::size_t batch, std::size_t k, T* dl
             batch, rules::nll_rows<T, L>{logp, labels, dlogp, k, loss_detail::inverse_count<T>(batch)});
 }
 
+/// Categorical cross-entropy on probabilities p [batch, classes] with integer labels (mean over the
+/// batch): -log(max(p[b, label_b], eps)) averaged; dp = -onehot/(p·batch) where p[b, label_b] >= eps.
+template <class P, class T, class L>
+void categorical_cross_entropy(const T* p, const L* labels, std::size_t batch, std::size_t k, T eps, T* dp, T* loss_out) {
+    loss_detail::check_policy<P>();
+    if constexpr (loss_detail::on_cuda<P>) {
+        loss_detail::check_cuda_labels<L>();
+        cuda_api::categorical_cross_entropy(p, labels, batch, k, eps, dp, loss_out);
+    } else
+        *loss_out = loss_detail::sum_terms<T>(
+            batch, rules::categorical_cross_entropy_rows<T, L>{p, labels, dp, k, eps, loss_detail::inverse_count<T>(batch)});
+}
+
 /// Log-softmax over each of `rows` rows of n values (numerically stable; y may equal x).
 template <class P, class T>
 void log_softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n) {

@@ -395,3 +395,108 @@ TEST_CASE("fit: huber on targets and nll on a log_softmax model train on the CPU
     REQUIRE(rr.history.back().loss < 1e-3);
     REQUIRE_THROWS_WITH(fit(lin, os, loss::nll{}, dr, opt), Catch::Contains("fit: nll needs a dataset with integer labels"));
 }
+
+TEST_CASE("categorical_cross_entropy: equals PyTorch's nll_loss(log(p.clamp_min(eps))); softmax + it is cross_entropy; "
+          "gradients checked in double",
+          "[loss][categorical_cross_entropy]") {
+    SECTION("value and gradient equal PyTorch's, with a label probability below the clamp") {
+        const auto p = ref("categorical.p");
+        std::vector<float> dp(p.size());
+        require_close_rel({loss::categorical_cross_entropy{}(p, ref_labels("categorical.labels"), dp)}, ref("categorical.loss"),
+                          "categorical loss");
+        require_close_rel(dp, ref("categorical.dp"), "categorical dp");
+    }
+    SECTION("by hand: the mean of -log p at the labels, gradient -1/(p·batch) at the labels only") {
+        std::vector<double> p{0.2, 0.5, 0.3, 0.9, 0.05, 0.05}, g(6);
+        std::vector<int> lab{1, 0};
+        REQUIRE(loss::categorical_cross_entropy{}(p, lab, g) == Approx(-(std::log(0.5) + std::log(0.9)) / 2).epsilon(1e-15));
+        const std::vector<double> want{0, -1 / (0.5 * 2), 0, -1 / (0.9 * 2), 0, 0};
+        for (std::size_t i = 0; i < 6; ++i) REQUIRE(g[i] == Approx(want[i]).epsilon(1e-15));
+        test::check_loss_gradient(loss::categorical_cross_entropy{}, {0.3, 0.2, 0.4, 0.1, 0.6, 0.25, 0.05, 0.1},
+                                  std::vector<int>{2, 1});
+    }
+    SECTION("through a softmax it is cross_entropy on the logits (value and gradient)") {
+        std::vector<double> z{0.2, -0.3, 1.1, 0.5, 0.4, -2.0, 0.0, 0.3}, p(8), g_p(8), g_z(8), g_ce(8);
+        std::vector<int> lab{3, 0};
+        ops::softmax_forward<cpu>(z.data(), p.data(), 2, 4);
+        const double l = loss::categorical_cross_entropy{}(p, lab, g_p);
+        ops::softmax_backward<cpu>(p.data(), g_p.data(), g_z.data(), 2, 4);
+        REQUIRE(l == Approx(loss::cross_entropy{}(z, lab, g_ce)).epsilon(1e-14));
+        for (std::size_t i = 0; i < 8; ++i) REQUIRE(g_z[i] == Approx(g_ce[i]).epsilon(1e-12).margin(1e-15));
+    }
+    SECTION("below eps the value is -log(eps) and the gradient 0; a zero probability stays finite") {
+        std::vector<double> p{0.0, 1.0, 5e-4, 0.9995}, g(4);
+        REQUIRE(loss::categorical_cross_entropy{1e-3}(p, std::vector<int>{0, 0}, g) == Approx(-std::log(1e-3)));
+        REQUIRE(g == std::vector<double>(4, 0.0));
+        std::vector<float> pf{0.f, 1.f}, gf(2);
+        REQUIRE(std::isfinite(loss::categorical_cross_entropy{}(pf, std::vector<int>{0}, gf)));
+        REQUIRE((gf[0] == 0.f && gf[1] == 0.f));
+    }
+    SECTION("bad labels and eps are rejected with the loss's name") {
+        std::vector<double> p{0.5, 0.5, 0.5, 0.5}, g(4);
+        REQUIRE_THROWS_WITH(loss::categorical_cross_entropy{}(p, std::vector<int>{0, 2}, g),
+                            Catch::Contains("categorical_cross_entropy: label 2 at index 1 is outside [0, 2)"));
+        REQUIRE_THROWS_WITH(loss::categorical_cross_entropy{0.0}, Catch::Contains("categorical_cross_entropy: eps is 0"));
+        REQUIRE_THROWS_WITH(loss::categorical_cross_entropy{1.0}, Catch::Contains("expected a value in (0, 1)"));
+    }
+    STATIC_REQUIRE(loss::loss_function<loss::categorical_cross_entropy, float, cuda>);
+    STATIC_REQUIRE(loss::takes_labels_v<loss::categorical_cross_entropy>);
+}
+
+TEST_CASE("averaged-softmax ensemble (a CNN and an LSTM branch): the training gradient of categorical_cross_entropy "
+          "equals finite differences in double; fit trains it",
+          "[loss][categorical_cross_entropy][parallel]") {
+    // the fusion of example 11 in miniature: image rows as an LSTM's sequence next to a small CNN
+    using branches = parallel<merge::average, chain<conv2d<2, 3, {.padding = 1}>, ctnn::tanh, flatten, dense<3>, softmax>,
+                              chain<reshape<4, 5>, lstm<3>, dense<3>, softmax>>;
+    using ensemble = basic_sequential<double, input<4, 5, 1>, branches>;
+    test::check_model_gradients(ensemble{seed{1}}, 3);
+
+    const std::size_t batch = 4;
+    rng g{seed{7}};
+    const auto x = test::random_values(batch * 20, g);
+    const std::vector<std::int32_t> labels{2, 0, 1, 2};
+    ensemble m{seed{2}};
+    auto ctx = m.context(batch);
+    m.zero_grad();
+    const auto y = m.forward(x, ctx);
+    double p_sum = 0;  // each output row is a distribution
+    for (double v : y) p_sum += v;
+    REQUIRE(p_sum == Approx(double(batch)).epsilon(1e-12));
+    auto dy = ctx.output_gradient();
+    loss::categorical_cross_entropy{}(y, labels, dy);
+    m.backward(dy, ctx);
+    const std::vector<double> analytic(m.gradients().begin(), m.gradients().end());
+    const auto objective = [&] {
+        std::vector<double> scratch(batch * 3);
+        return loss::categorical_cross_entropy{}(m.predict(x), labels, scratch);
+    };
+    const double eps = 1e-6;
+    for (std::size_t i = 0; i < ensemble::parameter_count; ++i) {
+        double& w = m.parameter_values()[i];
+        const double w0 = w;
+        w = w0 + eps;
+        const double lp = objective();
+        w = w0 - eps;
+        const double lm = objective();
+        w = w0;
+        INFO("parameter " << i << ": numeric " << (lp - lm) / (2 * eps) << " analytic " << analytic[i]);
+        REQUIRE(test::max_rel_error((lp - lm) / (2 * eps), analytic[i]) < 1e-7);
+    }
+
+    // fit on a separable task: the averaged probabilities learn it
+    auto d = data::dataset<float>::zeros(240, 20, 3, 0);
+    for (std::size_t i = 0; i < 240; ++i) {
+        const int cls = int(g.below(3));
+        d.labels[i] = cls;
+        for (std::size_t j = 0; j < 20; ++j) d.x[i * 20 + j] = float(g.normal() * 0.3 + (j / 7 == std::size_t(cls) ? 1.0 : 0.0));
+    }
+    sequential<input<4, 5, 1>, branches> f{seed{3}};
+    optim::adam o(f.parameters(), {2e-2});
+    fit_options opt;
+    opt.epochs = 8;
+    const auto r = fit(f, o, loss::categorical_cross_entropy{}, d, opt);
+    INFO("loss " << r.history.front().loss << " -> " << r.history.back().loss);
+    REQUIRE(r.history.back().loss < r.history.front().loss / 2);
+    REQUIRE(r.history.back().train_accuracy > 0.9);
+}
