@@ -26,6 +26,8 @@
 #include <cmath>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <utility>
 
 #include "../core/init.hpp"
 #include "../ops/ops.hpp"
@@ -76,6 +78,15 @@ struct cell_run {
     std::size_t batch, steps, hidden;
     bool reverse;
     const std::int32_t* lengths;
+    /// Optional states of this layer-direction, [batch, H] each (nullptr: zeros / not wanted): the
+    /// initial state (h0, c0), the gradient arriving at the final state (dh_n, dc_n), and where backward
+    /// writes the initial state's gradient (dh0, dc0).
+    const T* h0 = nullptr;
+    const T* c0 = nullptr;
+    const T* dh_n = nullptr;
+    const T* dc_n = nullptr;
+    T* dh0 = nullptr;
+    T* dc0 = nullptr;
     /// Step s of the direction's order, as the rules see it.
     rules::step_info step(std::size_t s) const noexcept {
         const std::size_t t = reverse ? steps - 1 - s : s;
@@ -95,16 +106,32 @@ struct cell_gemm {
                           std::size_t G, T beta, const T* bias = nullptr) {
         ops::gemm<P>(false, true, r.batch, G, r.hidden, T(1), h_prev, ldh, w.w_hh, r.hidden, beta, out, ldo, epilogue<T>{bias});
     }
-    /// After step s's backward rule: dh += dz_t · W_hh and dW_hh += dz_tᵀ · h_tp (s not the first step).
+    /// The state step s continues: h_tp in the hidden states [b, T, H] (row stride T·H), or the initial
+    /// state h0 [b, H] at the first step (nullptr when there is none: zeros).
+    static std::pair<const T*, std::size_t> previous(const T* h, const cell_run<T>& r, const rules::step_info& si) noexcept {
+        if (si.first) return {r.h0, r.hidden};
+        return {h + si.tp * r.hidden, r.steps * r.hidden};
+    }
+    /// After step s's backward rule: dh += dz_t · W_hh and dW_hh += dz_tᵀ · h_tp (h0 at the first step,
+    /// if given); at the first step dh then holds dL/dh0, copied to r.dh0 when wanted.
     static void recurrent_backward(const cell_params<T>& w, const T* dz, const T* h, T* dh, const cell_run<T>& r, std::size_t s,
                                    std::size_t G, bool param_grads) {
         const rules::step_info si = r.step(s);
-        if (si.first) return;
+        const auto [prev, ld] = previous(h, r, si);
         const T* dz_t = dz + si.t * G;
-        ops::gemm<P>(false, false, r.batch, r.hidden, G, T(1), dz_t, r.steps * G, w.w_hh, r.hidden, T(1), dh, r.hidden);
-        if (param_grads)
-            ops::gemm<P>(true, false, G, r.hidden, r.batch, T(1), dz_t, r.steps * G, h + si.tp * r.hidden, r.steps * r.hidden, T(1),
-                         w.dw_hh, r.hidden);
+        if (!si.first || r.dh0)
+            ops::gemm<P>(false, false, r.batch, r.hidden, G, T(1), dz_t, r.steps * G, w.w_hh, r.hidden, T(1), dh, r.hidden);
+        if (param_grads && prev)
+            ops::gemm<P>(true, false, G, r.hidden, r.batch, T(1), dz_t, r.steps * G, prev, ld, T(1), w.dw_hh, r.hidden);
+        if (si.first && r.dh0) ops::copy<P>(r.dh0, dh, r.batch * r.hidden);
+    }
+    /// dh (and dc) at the start of backward: the final state's gradient, or zeros.
+    static void start_backward(const cell_run<T>& r, T* dh, T* dc) {
+        if (r.dh_n) ops::copy<P>(dh, r.dh_n, r.batch * r.hidden);
+        else ops::fill<P>(dh, T(0), r.batch * r.hidden);
+        if (!dc) return;
+        if (r.dc_n) ops::copy<P>(dc, r.dc_n, r.batch * r.hidden);
+        else ops::fill<P>(dc, T(0), r.batch * r.hidden);
     }
     /// The end of backward: dW_ih += dZxᵀ·X, db_ih += Σ dZx, db_hh += Σ dZh, dX = beta·dX + dZx·W_ih.
     static void input_backward(const cell_params<T>& w, const T* x, const T* dzx, const T* dzh, T* dx, T dx_beta, std::size_t n_rows,
@@ -138,8 +165,8 @@ struct lstm_cell {
         gemm::input_projection(w, x, gates_, n, G, work);
         for (std::size_t s = 0; s < r.steps; ++s) {
             const rules::step_info si = r.step(s);
-            if (!si.first) gemm::recurrent(w, h + si.tp * H, r.steps * H, gates_ + si.t * G, r.steps * G, r, G, T(1));
-            ops::recurrent<P>(rules::lstm_step_forward<T>{si, gates_, c, h, nullptr, nullptr}, r.batch * H);
+            if (const auto [prev, ld] = gemm::previous(h, r, si); prev) gemm::recurrent(w, prev, ld, gates_ + si.t * G, r.steps * G, r, G, T(1));
+            ops::recurrent<P>(rules::lstm_step_forward<T>{si, gates_, c, h, r.h0, r.c0}, r.batch * H);
         }
     }
     static void backward(const cell_params<T>& w, const T* x, const T* cache, const cell_run<T>& r, rules::output_gradient<T> out, T* dx,
@@ -151,11 +178,12 @@ struct lstm_cell {
         T* dh = work;
         T* dc = dh + r.batch * H;
         T* dz = dc + r.batch * H;
-        ops::fill<P>(dh, T(0), 2 * r.batch * H);
+        gemm::start_backward(r, dh, dc);
         for (std::size_t s = r.steps; s-- > 0;) {
-            ops::recurrent<P>(rules::lstm_step_backward<T>{r.step(s), gates_, c, out, dh, dc, dz, nullptr}, r.batch * H);
+            ops::recurrent<P>(rules::lstm_step_backward<T>{r.step(s), gates_, c, out, dh, dc, dz, r.c0}, r.batch * H);
             gemm::recurrent_backward(w, dz, h, dh, r, s, G, param_grads);
         }
+        if (r.dc0) ops::copy<P>(r.dc0, dc, r.batch * H);
         gemm::input_backward(w, x, dz, dz, dx, dx_beta, n, G, param_grads);
     }
     /// One step of batch 1 from the state (h, c) [H] to the next, in place; work: step_work(H).
@@ -195,8 +223,8 @@ struct gru_cell {
         gemm::input_projection(w, x, gx, n, G, w.b_ih);
         for (std::size_t s = 0; s < r.steps; ++s) {
             const rules::step_info si = r.step(s);
-            if (!si.first) gemm::recurrent(w, h + si.tp * H, r.steps * H, hp, G, r, G, T(0), w.b_hh);
-            ops::recurrent<P>(rules::gru_step_forward<T>{si, gx, hp, w.b_hh, hn, h, nullptr}, r.batch * H);
+            if (const auto [prev, ld] = gemm::previous(h, r, si); prev) gemm::recurrent(w, prev, ld, hp, G, r, G, T(0), w.b_hh);
+            ops::recurrent<P>(rules::gru_step_forward<T>{si, gx, hp, w.b_hh, hn, h, r.h0}, r.batch * H);
         }
     }
     static void backward(const cell_params<T>& w, const T* x, const T* cache, const cell_run<T>& r, rules::output_gradient<T> out, T* dx,
@@ -208,9 +236,9 @@ struct gru_cell {
         T* dh = work;
         T* dzx = dh + r.batch * H;
         T* dzh = dzx + n * G;
-        ops::fill<P>(dh, T(0), r.batch * H);
+        gemm::start_backward(r, dh, nullptr);
         for (std::size_t s = r.steps; s-- > 0;) {
-            ops::recurrent<P>(rules::gru_step_backward<T>{r.step(s), gates_, hn, h, out, dh, dzx, dzh, nullptr}, r.batch * H);
+            ops::recurrent<P>(rules::gru_step_backward<T>{r.step(s), gates_, hn, h, out, dh, dzx, dzh, r.h0}, r.batch * H);
             gemm::recurrent_backward(w, dzh, h, dh, r, s, G, param_grads);
         }
         gemm::input_backward(w, x, dzx, dzh, dx, dx_beta, n, G, param_grads);
@@ -250,8 +278,8 @@ struct rnn_cell {
         gemm::input_projection(w, x, z, n, H, bias);
         for (std::size_t s = 0; s < r.steps; ++s) {
             const rules::step_info si = r.step(s);
-            if (!si.first) gemm::recurrent(w, h + si.tp * H, r.steps * H, z + si.t * H, r.steps * H, r, H, T(1));
-            ops::recurrent<P>(rules::rnn_step_forward<T>{si, z, h, Act, nullptr}, r.batch * H, 8);
+            if (const auto [prev, ld] = gemm::previous(h, r, si); prev) gemm::recurrent(w, prev, ld, z + si.t * H, r.steps * H, r, H, T(1));
+            ops::recurrent<P>(rules::rnn_step_forward<T>{si, z, h, Act, r.h0}, r.batch * H, 8);
         }
     }
     static void backward(const cell_params<T>& w, const T* x, const T* h, const cell_run<T>& r, rules::output_gradient<T> out, T* dx,
@@ -259,7 +287,7 @@ struct rnn_cell {
         const std::size_t H = r.hidden, n = r.batch * r.steps;
         T* dh = work;
         T* dz = dh + r.batch * H;
-        ops::fill<P>(dh, T(0), r.batch * H);
+        gemm::start_backward(r, dh, nullptr);
         for (std::size_t s = r.steps; s-- > 0;) {
             ops::recurrent<P>(rules::rnn_step_backward<T>{r.step(s), h, out, dh, dz, Act}, r.batch * H, 8);
             gemm::recurrent_backward(w, dz, h, dh, r, s, H, param_grads);
@@ -384,7 +412,7 @@ struct recurrent_stack {
             const T* in = l == 0 ? x : boundary_out(cache, batch, l - 1);
             T* dx_l = l == 0 ? dx : buffers[l % 2];
             for (std::size_t d = 0; d < D; ++d) {
-                const cell_run<T> r{batch, steps, H, d == 1, lengths};
+                const cell_run<T> r = run_of(batch, l, d, lengths);
                 const rules::output_gradient<T> out{grad + d * H, DH, every, d == 1 ? 0 : steps - 1};
                 Cell::backward(params(l, d), in, cell_cache_of(cache, batch, l, d), r, out, dx_l, T(d == 0 ? 0 : 1), param_grads, scratch);
             }
@@ -392,6 +420,42 @@ struct recurrent_stack {
             grad = dx_l;
             every = true;
         }
+    }
+
+    /// Initial states for the following forwards, backwards and predicts of batch @p batch, in PyTorch's
+    /// h_0 / c_0 layout [layers·D, batch, H] and the policy's memory (c0: LSTM only); nullptr for zeros
+    /// (the default). The memory must stay valid while set; `set_initial_state()` clears.
+    void set_initial_state(const T* h0 = nullptr, const T* c0 = nullptr, std::size_t batch = 0) noexcept {
+        m_h0 = h0;
+        m_c0 = Cell::has_cell ? c0 : nullptr;
+        m_state_batch = batch;
+    }
+    /// For the following backwards of batch @p batch: @p dh_n / @p dc_n [layers·D, batch, H] arrive at
+    /// the final states (as h_n / c_n; added to what the output's gradient gives — e.g. from a decoder
+    /// that started from them), and backward writes dL/dh0, dL/dc0 into @p dh0 / @p dc0 (nullptr: not
+    /// wanted). `set_state_gradients()` clears.
+    void set_state_gradients(const T* dh_n = nullptr, const T* dc_n = nullptr, T* dh0 = nullptr, T* dc0 = nullptr,
+                             std::size_t batch = 0) noexcept {
+        m_dh_n = dh_n;
+        m_dc_n = Cell::has_cell ? dc_n : nullptr;
+        m_dh0 = dh0;
+        m_dc0 = Cell::has_cell ? dc0 : nullptr;
+        m_gradient_batch = batch;
+    }
+    /// The final states of the forward whose cache is @p cache (a context's `layer_cache<K>()`), as
+    /// nn.LSTM's h_n / c_n [layers·D, batch, H]: each sample's state at its own length, the reverse
+    /// direction's at step 0. @p c_n (LSTM only) may be nullptr. Policy memory.
+    void final_state(const T* cache, std::size_t batch, T* h_n, T* c_n = nullptr) const {
+        for (std::size_t l = 0; l < L; ++l)
+            for (std::size_t d = 0; d < D; ++d) {
+                const std::size_t k = (l * D + d) * batch * H, last = d == 1 ? 0 : steps - 1;
+                const T* cell = cell_cache_of(cache, batch, l, d);
+                ops::recurrent<P>(rules::sequence_emit<T>{hidden_of(cell, batch), h_n + k, steps, H, H, last, false, nullptr}, batch * H, 4);
+                if constexpr (Cell::has_cell)
+                    if (c_n)
+                        ops::recurrent<P>(rules::sequence_emit<T>{cell + batch * steps * G, c_n + k, steps, H, H, last, false, nullptr},
+                                          batch * H, 4);
+            }
     }
 
     /// What a streaming run carries from one step to the next: every layer's hidden state (and cell
@@ -440,6 +504,18 @@ struct recurrent_stack {
     }
 
 protected:
+    /// The run of layer l, direction d: sizes, lengths, and its slices of the states set above.
+    cell_run<T> run_of(std::size_t batch, std::size_t l, std::size_t d, const std::int32_t* lengths) const {
+        const std::size_t k = (l * D + d) * batch * H;
+        auto slice = [k](auto* p) { return p ? p + k : nullptr; };
+        if ((m_h0 || m_c0) && m_state_batch != batch)
+            detail::fail(std::string(name) + ": the initial state was set for a batch of " + std::to_string(m_state_batch) +
+                         ", this run has " + std::to_string(batch));
+        if ((m_dh_n || m_dc_n || m_dh0 || m_dc0) && m_gradient_batch != batch)
+            detail::fail(std::string(name) + ": the state gradients were set for a batch of " + std::to_string(m_gradient_batch) +
+                         ", this run has " + std::to_string(batch));
+        return {batch, steps, H, d == 1, lengths, slice(m_h0), slice(m_c0), slice(m_dh_n), slice(m_dc_n), slice(m_dh0), slice(m_dc0)};
+    }
     cell_params<T> params(std::size_t l, std::size_t d) const noexcept {
         const std::size_t o = offset(l, d), in = in_of(l);
         T* dw = m_dw ? m_dw + o : nullptr;
@@ -479,7 +555,7 @@ protected:
             T* out = top ? y : boundary_out(cache, batch, l);
             for (std::size_t d = 0; d < D; ++d) {
                 T* cell = cell_cache_of(cache, batch, l, d);
-                Cell::forward(params(l, d), in, cell, cell_run<T>{batch, steps, H, d == 1, lengths}, work);
+                Cell::forward(params(l, d), in, cell, run_of(batch, l, d, lengths), work);
                 const bool every = !top || Sequences;
                 ops::recurrent<P>(rules::sequence_emit<T>{hidden_of(cell, batch), out + d * H, steps, H, DH, d == 1 ? 0 : steps - 1, every, lengths},
                                   batch * (every ? steps : 1) * H, 4);
@@ -496,6 +572,13 @@ protected:
 
     T* m_w = nullptr;
     T* m_dw = nullptr;
+    const T* m_h0 = nullptr;
+    const T* m_c0 = nullptr;
+    const T* m_dh_n = nullptr;
+    const T* m_dc_n = nullptr;
+    T* m_dh0 = nullptr;
+    T* m_dc0 = nullptr;
+    std::size_t m_state_batch = 0, m_gradient_batch = 0;
     std::uint64_t m_seed = 0;
     mutable std::uint64_t m_counter = 0;  // advanced by training forwards only (predict never draws)
 };

@@ -130,6 +130,12 @@ public:
             T* p = body_type::template output_of<I>(const_cast<T*>(m_cache.data()), const_cast<T*>(m_out.data()), m_batch);
             return view<typename layer_type<I>::output_shape>(static_cast<const T*>(p));
         }
+        /// Layer I's cache of the last forward (policy memory), e.g. for a recurrent layer's
+        /// `final_state(ctx.layer_cache<I>(), ctx.batch(), h_n, c_n)`.
+        template <std::size_t I>
+        const T* layer_cache() const noexcept {
+            return body_type::layer_cache(const_cast<T*>(m_cache.data()), m_batch, I);
+        }
         /// Bytes this context reserved (activations, caches, gradients and scratch).
         std::size_t reserved_bytes() const noexcept {
             return (m_in.size() + m_out.size() + m_cache.size() + m_scratch.size() + m_dy.size() + m_dx.size()) * sizeof(T);

@@ -279,3 +279,69 @@ TEST_CASE("recurrent layers: the streaming step equals predict's every-step outp
     check(sequential<input<7, 3>, gru<6, {.return_sequences = true, .layers = 2}>>{seed{2}});
     check(sequential<input<7, 3>, simple_rnn<6, {.return_sequences = true}>>{seed{3}});
 }
+
+/// Initial states in, final states out, and both gradients, against nn.LSTM/nn.GRU on a padded batch
+/// started from given states (tools/export_torch_recurrent_padded_reference.py, float64).
+template <template <std::size_t, recurrent_options> class Cell, bool has_cell>
+void check_states_against_torch(const std::string& file) {
+    using m_t = basic_sequential<double, input<5, 3>, Cell<4, {.return_sequences = true, .layers = 2, .bidirectional = true}>>;
+    const auto a = io::read_npz(std::string(CTNN_TEST_DATA_DIR) + "/" + file);
+    m_t m{seed{0}};
+    std::vector<double> params(m_t::parameter_count);
+    for (const auto& e : m.parameter_layout()) {
+        const auto v = test::npz_doubles(a, "param." + e.name.substr(2));
+        std::copy(v.begin(), v.end(), params.begin() + long(e.offset));
+    }
+    m.set_parameters(params);
+    const auto x = test::npz_doubles(a, "x"), h0 = test::npz_doubles(a, "h0"), w_hn = test::npz_doubles(a, "w_hn");
+    const auto c0 = has_cell ? test::npz_doubles(a, "c0") : std::vector<double>{};
+    const auto w_cn = has_cell ? test::npz_doubles(a, "w_cn") : std::vector<double>{};
+    auto& layer = m.template layer<0>();
+    std::vector<double> dh0(h0.size()), dc0(h0.size()), h_n(h0.size()), c_n(h0.size());
+    layer.set_initial_state(h0.data(), has_cell ? c0.data() : nullptr, 3);
+    layer.set_state_gradients(w_hn.data(), has_cell ? w_cn.data() : nullptr, dh0.data(), has_cell ? dc0.data() : nullptr, 3);
+    auto ctx = m.context(3);
+    ctx.set_lengths(test::npz_ints(a, "lengths"));
+    const auto y = m.forward(x, ctx);
+    const auto out = test::npz_doubles(a, "out");
+    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(y.data()[i] == Approx(out[i]).margin(1e-12));
+    layer.final_state(ctx.template layer_cache<0>(), 3, h_n.data(), c_n.data());
+    const auto h_ref = test::npz_doubles(a, "h_n");
+    for (std::size_t i = 0; i < h_ref.size(); ++i) REQUIRE(h_n[i] == Approx(h_ref[i]).margin(1e-12));
+    if (has_cell) {
+        const auto c_ref = test::npz_doubles(a, "c_n");
+        for (std::size_t i = 0; i < c_ref.size(); ++i) REQUIRE(c_n[i] == Approx(c_ref[i]).margin(1e-12));
+    }
+    m.zero_grad();
+    m.backward(test::npz_doubles(a, "w_out"), ctx, true);
+    const auto dx = test::npz_doubles(a, "dx"), dh0_ref = test::npz_doubles(a, "dh0");
+    for (std::size_t i = 0; i < dx.size(); ++i) REQUIRE(ctx.input_gradient().data()[i] == Approx(dx[i]).margin(1e-12));
+    for (std::size_t i = 0; i < dh0.size(); ++i) REQUIRE(dh0[i] == Approx(dh0_ref[i]).margin(1e-12));
+    if (has_cell) {
+        const auto dc0_ref = test::npz_doubles(a, "dc0");
+        for (std::size_t i = 0; i < dc0.size(); ++i) REQUIRE(dc0[i] == Approx(dc0_ref[i]).margin(1e-12));
+    }
+    for (const auto& e : m.parameter_layout()) {
+        const auto g = test::npz_doubles(a, "grad." + e.name.substr(2));
+        for (std::size_t i = 0; i < g.size(); ++i) {
+            INFO(e.name << " index " << i);
+            REQUIRE(m.gradients()[e.offset + i] == Approx(g[i]).margin(1e-12));
+        }
+    }
+    // predict uses the initial state too; a run of another batch is refused, clearing restores zeros
+    const auto p = m.predict(x, test::npz_ints(a, "lengths"));
+    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(p.data()[i] == Approx(out[i]).margin(1e-12));
+    REQUIRE_THROWS_WITH(m.predict(std::vector<double>(x.begin(), x.begin() + 15)), Catch::Contains("initial state was set for a batch of 3"));
+    layer.set_initial_state();
+    layer.set_state_gradients();
+    const auto z = m.predict(std::vector<double>(x.begin(), x.begin() + 15));
+    REQUIRE(z.size() == 5 * 8);
+}
+
+TEST_CASE("lstm: initial states in, final states out, with their gradients, equal nn.LSTM", "[lstm][torch][states]") {
+    check_states_against_torch<lstm, true>("torch_lstm_states_reference.npz");
+}
+
+TEST_CASE("gru: initial state in, final state out, with their gradients, equal nn.GRU", "[gru][torch][states]") {
+    check_states_against_torch<gru, false>("torch_gru_states_reference.npz");
+}
