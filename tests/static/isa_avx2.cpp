@@ -27,6 +27,14 @@ int main() {
     step(resnet, std::vector<float>(2 * 784));
     sequential<input<6>, embedding<20, 8>, lstm<8, {.return_sequences = true}>, gru<4>, dense<2>> text;
     step(text, std::vector<float>(12, 1.0f));
+    sequential<input<5, 3>, gru<4, {.return_sequences = true, .layers = 2, .bidirectional = true, .dropout = 0.1}>,
+               sequence_pool<pooling::max>, dense<2>>
+        tagger;
+    step(tagger, std::vector<float>(30, 0.5f));
+    sequential<input<5, 3>, lstm<4, {.layers = 2}>> streaming;
+    typename std::remove_cvref_t<decltype(streaming.layer<0>())>::stream_state state;
+    std::vector<float> h(4);
+    streaming.layer<0>().step(std::vector<float>(3, 0.5f).data(), state, h.data());
     graph<inputs<input<4>, input<3>>, node<from<0>, dense<5>>, node<from<1>, dense<5>>, node<concat_of<2, 3>, dense<1>>, outputs<4>> g;
     auto gctx = g.context(2);
     const std::vector<float> a(8), b(6);
