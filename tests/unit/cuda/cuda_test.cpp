@@ -4,6 +4,7 @@
 // exits 77, which ctest reports as "Skipped" (label `cuda`) — never as a pass.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdio>
 #include <ctnn/ctnn.hpp>
 #include <filesystem>
@@ -230,6 +231,47 @@ TEST_CASE("cuda: the new losses equal the CPU losses (train_step; pair losses wi
     copy_to_host<cuda>(dy_g.data(), gdy.data(), 18);
     REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(l_c).epsilon(1e-14));
     require_close(dy_g, dy_c, 1e-14, "weighted pointwise op");
+}
+
+TEST_CASE("cuda: categorical_cross_entropy on an averaged-softmax ensemble equals the CPU (train_step, the op with a "
+          "clamped probability)",
+          "[cuda][loss]") {
+    // a dense and an LSTM branch, each ending in softmax, averaged (example 11's fusion in miniature)
+    using m_t = basic_sequential<double, input<12>,
+                                 parallel<merge::average, chain<dense<5>, ctnn::tanh, dense<3>, softmax>,
+                                          chain<reshape<3, 4>, lstm<4>, dense<3>, softmax>>>;
+    const std::vector<std::int32_t> labels{0, 2, 1, 1, 0, 2};
+    m_t c{seed{8}};
+    m_t::on<cuda> g{seed{8}};
+    auto cc = c.context(6);
+    auto gc = g.context(6);
+    optim::adam oc(c.parameters(), {1e-2});
+    optim::adam og(g.parameters(), {1e-2});
+    for (int s = 0; s < 2; ++s) {
+        const auto x = values<double>(72, 50 + std::uint64_t(s));
+        const double lc = train_step(c, cc, oc, loss::categorical_cross_entropy{}, x, labels);
+        const double lg = train_step(g, gc, og, loss::categorical_cross_entropy{}, x, labels);
+        REQUIRE(lg == Approx(lc).epsilon(1e-10));
+    }
+    require_close(g.host_parameters(), c.host_parameters(), 1e-10, "ensemble parameters after two steps");
+    REQUIRE_THROWS_WITH(train_step(g, gc, og, loss::categorical_cross_entropy{}, values<double>(72, 3),
+                                   std::vector<std::int32_t>{0, 1, 2, 3, 0, 1}),
+                        Catch::Contains("categorical_cross_entropy: label 3 at index 3 is outside [0, 3)"));
+    // the op itself, with one label's probability 0 (clamped: value -log(eps), no gradient)
+    const std::vector<double> p{0.0, 0.3, 0.7, 0.2, 0.5, 0.3, 0.1, 0.1, 0.8};
+    const std::vector<std::int32_t> lab{0, 1, 2};
+    buffer_t<cuda, double> gp(9), gdp(9), gl(1);
+    buffer_t<cuda, std::int32_t> glab(3);
+    copy_from_host<cuda>(gp.data(), p.data(), 9);
+    copy_from_host<cuda>(glab.data(), lab.data(), 3);
+    ops::categorical_cross_entropy<cuda>(gp.data(), glab.data(), 3, 3, 1e-7, gdp.data(), gl.data());
+    std::vector<double> dp_c(9), dp_g(9);
+    double l_c = 0;
+    ops::categorical_cross_entropy<cpu>(p.data(), lab.data(), 3, 3, 1e-7, dp_c.data(), &l_c);
+    copy_to_host<cuda>(dp_g.data(), gdp.data(), 9);
+    REQUIRE(l_c == Approx((-std::log(1e-7) - std::log(0.5) - std::log(0.8)) / 3).epsilon(1e-14));
+    REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(l_c).epsilon(1e-14));
+    require_close(dp_g, dp_c, 1e-14, "categorical_cross_entropy op");
 }
 
 TEST_CASE("cuda: a user-defined loss of ops:: calls trains through train_step and fit on the GPU like on the CPU",
