@@ -19,6 +19,9 @@ Keys, per case (<case>.<array>):
   margin_ranking.{a,b,t,loss,da,db} nn.MarginRankingLoss(margin=0.3) on [8]
   categorical.{p,labels,loss,dp}  nll_loss(log(p.clamp_min(1e-7))) on probabilities [6, 5] (averages of two
                                   softmaxes; one label's probability 1e-9, below the clamp)
+  cross_entropy_seq.{z,labels,loss,dz} nn.CrossEntropyLoss on a sequence's every step: logits [3, 4, 5]
+                                  (batch 3, 4 steps, 5 classes), labels [3, 4]; the loss of the flattened
+                                  (12, 5) logits and (12) labels, mean over all 12 (= PyTorch's (N, C, T) form)
 """
 import os
 import sys
@@ -112,6 +115,15 @@ def main():
     loss = nn.functional.nll_loss(torch.log(pl.clamp_min(1e-7)), labels)
     loss.backward()
     put("categorical", p=p, labels=labels.numpy().astype(np.int32), loss=loss.reshape(1), dp=pl.grad)
+
+    # cross-entropy at every step of a sequence (a character language model's loss): mean over batch × steps
+    z = torch.randn(3, 4, 5) * 2
+    labels = torch.randint(0, 5, (3, 4))
+    zl = leaf(z)
+    loss = nn.CrossEntropyLoss()(zl.reshape(-1, 5), labels.reshape(-1))
+    assert torch.allclose(loss, nn.CrossEntropyLoss()(z.permute(0, 2, 1), labels))
+    loss.backward()
+    put("cross_entropy_seq", z=z, labels=labels.numpy().astype(np.int32), loss=loss.reshape(1), dz=zl.grad)
 
     arrays = {k: (v if v.dtype == np.int32 else v.astype(np.float32)) for k, v in out.items()}
     write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), ".tmp.npz")

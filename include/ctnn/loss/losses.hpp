@@ -188,21 +188,48 @@ struct smooth_l1 : base<smooth_l1> {
     }
 };
 
-/// Cross-entropy on logits [batch, classes] with integer labels [batch] (fused log-softmax + NLL, as
-/// PyTorch's nn.CrossEntropyLoss). Mean over the batch. Gradient (softmax(z) - onehot)/batch.
-/// Throws ctnn::error for a label outside [0, classes).
+/// Cross-entropy on logits with integer labels (fused log-softmax + NLL, as PyTorch's nn.CrossEntropyLoss).
+/// `cross_entropy{}`: logits [batch, classes], one label per sample. `cross_entropy{classes}`: the last
+/// dimension of the output holds the classes and every row of it has a label — logits [batch, T, classes]
+/// with labels [batch, T] for a sequence model's every step (PyTorch: the loss of the flattened logits
+/// (batch·T, classes) and labels (batch·T)); labels per sample = per_sample / classes. Mean over every
+/// labelled row (batch × rows); gradient (softmax(z) - onehot)/(batch × rows). Throws ctnn::error for a
+/// label outside [0, classes), or outputs per sample that are not a multiple of the classes.
 struct cross_entropy : base<cross_entropy> {
     static constexpr const char* name = "cross_entropy";
     using target_kind = label_target;
-    /// Sizes, and every label in [0, per_sample).
+    /// Logits per labelled row: the last dimension of the output; 0 (the default): the whole sample.
+    std::size_t classes = 0;
+
+    cross_entropy() = default;
+    /// One label per row of @p k logits (k > 0).
+    explicit cross_entropy(std::size_t k) : classes(k) {
+        if (k == 0) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": classes is 0; pass the size of the output's last dimension, or use "
+                                                   "cross_entropy{} for one label per sample");
+    }
+    /// Labels a batch needs: batch × (per_sample / classes), i.e. one per sample for cross_entropy{}.
+    std::size_t target_elements(std::size_t batch, std::size_t per_sample) const noexcept {
+        return batch * (classes ? per_sample / classes : 1);
+    }
+    /// Sizes (per_sample a multiple of the classes), and every label in [0, classes).
     template <class L>
     void check_target(const L* labels, std::size_t n, std::size_t batch, std::size_t per_sample) const {
-        base<cross_entropy>::check_target(labels, n, batch, per_sample);
-        detail::check_labels(name, labels, batch, per_sample);
+        const std::size_t k = classes ? classes : per_sample;
+        if (per_sample % k != 0) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": " + std::to_string(per_sample) +
+                               " outputs per sample are not a multiple of the " + std::to_string(k) +
+                               " classes; pass the size of the output's last dimension");
+        if (const std::size_t expected = target_elements(batch, per_sample); n != expected) [[unlikely]] {
+            const std::string what = classes ? "one label per row of " + std::to_string(k) + " classes" : "one label per sample";
+            detail::check_target_size(name, n, expected, batch, per_sample, what.c_str());
+        }
+        detail::check_labels(name, labels, n, k);
     }
     template <class P, class T, class L>
     void evaluate(const T* y, const L* labels, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
-        ops::cross_entropy<P>(y, labels, batch, per_sample, dy, loss_out);
+        const std::size_t k = classes ? classes : per_sample;
+        ops::cross_entropy<P>(y, labels, batch * (per_sample / k), k, dy, loss_out);
     }
 };
 

@@ -500,3 +500,83 @@ TEST_CASE("averaged-softmax ensemble (a CNN and an LSTM branch): the training gr
     REQUIRE(r.history.back().loss < r.history.front().loss / 2);
     REQUIRE(r.history.back().train_accuracy > 0.9);
 }
+
+TEST_CASE("cross_entropy{classes}: one label per step of a sequence equals PyTorch's loss of the flattened logits; "
+          "gradients checked in double; a language model's training gradient equals finite differences",
+          "[loss][cross_entropy][sequence]") {
+    SECTION("value and gradient equal nn.CrossEntropyLoss on (batch·T, classes), the mean over batch × T rows") {
+        const auto z = ref("cross_entropy_seq.z");  // [3, 4, 5]
+        const auto labels = ref_labels("cross_entropy_seq.labels");  // [3, 4]
+        std::vector<float> dz(z.size()), dz_flat(z.size());
+        const loss::cross_entropy ce{5};
+        REQUIRE(ce.target_elements(3, 20) == 12);
+        REQUIRE(loss::cross_entropy{}.target_elements(3, 20) == 3);
+        const float l = ce(z, labels, dz, 3);
+        require_close_rel({l}, ref("cross_entropy_seq.loss"), "per-step cross_entropy loss");
+        require_close_rel(dz, ref("cross_entropy_seq.dz"), "per-step cross_entropy dz");
+        // the same rows as one label per sample of a [12, 5] output, bit for bit; the call without a batch too
+        REQUIRE(loss::cross_entropy{}(z, labels, dz_flat) == l);
+        REQUIRE(dz_flat == dz);
+        REQUIRE(ce(z, labels, dz_flat) == l);
+    }
+    SECTION("finite differences in double, with the batch given (rows per sample = per_sample / classes)") {
+        rng g{seed{5}};
+        const auto z = test::random_values(2 * 3 * 4, g);
+        const std::vector<int> lab{3, 0, 1, 2, 2, 0};
+        const auto ce_batch2 = [](const auto& y, const auto& t, auto& dy) { return loss::cross_entropy{4}(y, t, dy, 2); };
+        test::check_loss_gradient(ce_batch2, z, lab);
+        // the gradient is (softmax - onehot)/(batch × rows): each row sums to 0, the label's entry is negative
+        std::vector<double> dz(z.size());
+        ce_batch2(z, lab, dz);
+        for (std::size_t r = 0; r < 6; ++r) {
+            double s = 0;
+            for (std::size_t j = 0; j < 4; ++j) s += dz[r * 4 + j];
+            REQUIRE(std::abs(s) < 1e-15);
+            REQUIRE(dz[r * 4 + std::size_t(lab[r])] < 0);
+            REQUIRE(dz[r * 4 + std::size_t(lab[r])] > -1.0 / 6);
+        }
+    }
+    SECTION("wrong sizes and labels are rejected with the loss's name") {
+        std::vector<double> y(3 * 20), dy(y.size());
+        const std::vector<int> twelve(12, 1), three{0, 1, 2};
+        REQUIRE_THROWS_WITH(loss::cross_entropy{6}(y, twelve, dy, 3),
+                            Catch::Contains("cross_entropy: 20 outputs per sample are not a multiple of the 6 classes"));
+        REQUIRE_THROWS_WITH(loss::cross_entropy{5}(y, three, dy, 3),
+                            Catch::Contains("cross_entropy: the target has 3 elements, expected 12 (one label per row of 5 classes"));
+        auto bad = twelve;
+        bad[7] = 5;
+        REQUIRE_THROWS_WITH(loss::cross_entropy{5}(y, bad, dy, 3), Catch::Contains("cross_entropy: label 5 at index 7 is outside [0, 5)"));
+        REQUIRE_THROWS_WITH(loss::cross_entropy{0}, Catch::Contains("cross_entropy: classes is 0"));
+    }
+    SECTION("embedding → lstm (every step) → dense per step: train_step's gradient equals finite differences in double") {
+        using lm = basic_sequential<double, input<5>, embedding<6, 3>, lstm<4, {.return_sequences = true}>, dense<6>>;
+        const std::size_t batch = 3;
+        const std::vector<double> x{0, 1, 2, 3, 4, 5, 4, 3, 2, 1, 2, 2, 0, 5, 1};  // ids
+        const std::vector<std::int32_t> labels{1, 2, 3, 4, 5, 0, 3, 2, 1, 0, 2, 0, 5, 1, 4};  // one per step
+        const loss::cross_entropy ce{6};
+        lm m{seed{4}};
+        const lm before = m;
+        auto ctx = m.context(batch);
+        optim::sgd opt{m.parameters(), {.lr = 0.0}};
+        std::vector<double> scratch(batch * 5 * 6);
+        const double l0 = ce(before.predict(x), labels, scratch, batch);
+        REQUIRE(train_step(m, ctx, opt, ce, x, labels) == Approx(l0).epsilon(1e-14));
+        const std::vector<double> analytic(m.gradients().begin(), m.gradients().end());
+        const auto objective = [&] { return ce(m.predict(x), labels, scratch, batch); };
+        const double eps = 1e-6;
+        for (std::size_t i = 0; i < lm::parameter_count; ++i) {
+            double& w = m.parameter_values()[i];
+            const double w0 = w;
+            w = w0 + eps;
+            const double lp = objective();
+            w = w0 - eps;
+            const double lm_ = objective();
+            w = w0;
+            INFO("parameter " << i << ": numeric " << (lp - lm_) / (2 * eps) << " analytic " << analytic[i]);
+            REQUIRE(test::max_rel_error((lp - lm_) / (2 * eps), analytic[i]) < 1e-7);
+        }
+        // one label per sample is a clear error, not a silent misread
+        REQUIRE_THROWS_WITH(train_step(m, ctx, opt, ce, x, std::vector<std::int32_t>{1, 2, 3}),
+                            Catch::Contains("cross_entropy: the target has 3 elements, expected 15"));
+    }
+}
