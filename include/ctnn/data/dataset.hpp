@@ -33,6 +33,9 @@ struct dataset {
     aligned_buffer<T> x;
     std::vector<std::int32_t> labels;
     std::vector<T> targets;
+    /// Per-sample sequence lengths (sequence.hpp), or empty: `fit` and `evaluate` pass them to the model
+    /// with each batch, so its recurrent layers mask the padded steps.
+    std::vector<std::int32_t> lengths;
     std::size_t count = 0;
     std::size_t sample_size = 0;
     std::size_t target_size = 1;
@@ -83,6 +86,7 @@ struct dataset {
         for (std::size_t r = 0; r < rows.size(); ++r) {
             std::memcpy(d.x.data() + r * sample_size, x.data() + rows[r] * sample_size, sample_size * sizeof(T));
             d.labels[r] = new_labels[r];
+            if (!lengths.empty()) d.lengths.push_back(lengths[rows[r]]);
         }
         return d;
     }
@@ -97,6 +101,7 @@ struct dataset {
         d.x.resize(d.count * sample_size);
         if (d.count) std::memcpy(d.x.data(), x.data() + begin * sample_size, d.count * sample_size * sizeof(T));
         if (!labels.empty()) d.labels.assign(labels.begin() + begin, labels.begin() + end);
+        if (!lengths.empty()) d.lengths.assign(lengths.begin() + begin, lengths.begin() + end);
         if (!targets.empty())
             d.targets.assign(targets.begin() + begin * target_size, targets.begin() + end * target_size);
         return d;
@@ -109,6 +114,7 @@ struct batch {
     span_tensor<const T> x;
     span_tensor<const std::int32_t> labels;
     span_tensor<const T> targets;
+    span_tensor<const std::int32_t> lengths;  ///< empty when the dataset has none
     std::size_t size = 0;
 };
 
@@ -119,9 +125,12 @@ class loader {
 public:
     loader(const dataset<T>& d, std::size_t batch_size, bool shuffle = true, seed s = seed{0}, bool drop_last = false)
         : m_d(&d), m_batch(batch_size), m_shuffle(shuffle), m_drop_last(drop_last), m_rng(s), m_order(d.count),
-          m_x(batch_size * d.sample_size), m_y(batch_size), m_t(batch_size * d.target_size) {
+          m_x(batch_size * d.sample_size), m_y(batch_size), m_t(batch_size * d.target_size), m_len(batch_size) {
         ctnn::detail::check(batch_size > 0, "loader: batch size must be positive");
         ctnn::detail::check(d.count > 0, "loader: the dataset is empty");
+        ctnn::detail::check(d.lengths.empty() || d.lengths.size() == d.count,
+                            "loader: the dataset has " + std::to_string(d.lengths.size()) + " sequence lengths for " +
+                                std::to_string(d.count) + " samples");
         std::iota(m_order.begin(), m_order.end(), std::size_t(0));
         start_epoch();
     }
@@ -144,11 +153,12 @@ public:
         const std::size_t n = std::min(left, m_batch);
         if (n == 0 || (m_drop_last && n < m_batch)) return false;
         const std::size_t ss = m_d->sample_size, ts = m_d->target_size;
-        const bool has_labels = !m_d->labels.empty(), has_targets = !m_d->targets.empty();
+        const bool has_labels = !m_d->labels.empty(), has_targets = !m_d->targets.empty(), has_lengths = !m_d->lengths.empty();
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t s = m_order[m_pos + i];
             std::memcpy(m_x.data() + i * ss, m_d->x.data() + s * ss, ss * sizeof(T));
             if (has_labels) m_y[i] = m_d->labels[s];
+            if (has_lengths) m_len[i] = m_d->lengths[s];
             if (has_targets) std::memcpy(m_t.data() + i * ts, m_d->targets.data() + s * ts, ts * sizeof(T));
         }
         m_pos += n;
@@ -156,6 +166,7 @@ public:
         b.x = {m_x.data(), n * ss};
         b.labels = {m_y.data(), has_labels ? n : 0};
         b.targets = {m_t.data(), has_targets ? n * ts : 0};
+        b.lengths = {m_len.data(), has_lengths ? n : 0};
         b.size = n;
         return true;
     }
@@ -169,6 +180,7 @@ private:
     aligned_buffer<T> m_x;
     std::vector<std::int32_t> m_y;
     aligned_buffer<T> m_t;
+    std::vector<std::int32_t> m_len;
     std::size_t m_pos = 0;
     std::function<void(T*, std::size_t)> m_transform;
 };

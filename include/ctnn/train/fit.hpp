@@ -188,6 +188,7 @@ fit_result fit(Model& model, Opt& opt, const Loss& loss_fn, const data::dataset<
         std::vector<std::size_t> batch_sizes;  // CUDA: sizes of the steps not yet read back
         if constexpr (on_gpu) batch_sizes.reserve(options.sync_every + 1);
         while (ld.next(b)) {
+            if (b.lengths.size()) ctx.set_lengths({b.lengths.data(), b.size});  // the dataset's sequence lengths
             if constexpr (on_gpu) {
                 if constexpr (labels) train_step(model, ctx, opt, loss_fn, b.x, b.labels);
                 else {
@@ -256,7 +257,8 @@ metrics::confusion_matrix evaluate(const Model& model, const data::dataset<typen
     std::vector<T> out(batch * k);
     for (std::size_t i = 0; i < d.count; i += batch) {
         const std::size_t n = std::min(batch, d.count - i);
-        model.predict_into(d.x.data() + i * d.sample_size, out.data(), n);
+        model.predict_into(d.x.data() + i * d.sample_size, out.data(), n,
+                           d.lengths.empty() ? std::span<const std::int32_t>{} : std::span<const std::int32_t>(d.lengths.data() + i, n));
         metrics::accumulate(cm, out.data(), d.labels.data() + i, n, k, threshold);
     }
     return cm;

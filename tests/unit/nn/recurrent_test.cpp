@@ -345,3 +345,34 @@ TEST_CASE("lstm: initial states in, final states out, with their gradients, equa
 TEST_CASE("gru: initial state in, final state out, with their gradients, equal nn.GRU", "[gru][torch][states]") {
     check_states_against_torch<gru, false>("torch_gru_states_reference.npz");
 }
+
+TEST_CASE("fit and evaluate pass a dataset's sequence lengths to the model", "[lstm][lengths][train]") {
+    // label: whether the last valid step's feature is positive; the padding after it holds large
+    // values of random sign, so a model that read the padding would be lost
+    const std::size_t N = 192, T = 6;
+    auto d = data::dataset<float>::zeros(N, T, 2);
+    rng g{seed{11}};
+    for (std::size_t n = 0; n < N; ++n) {
+        const std::int32_t len = std::int32_t(1 + g.below(T));
+        d.lengths.push_back(len);
+        for (std::size_t t = 0; t < T; ++t) d.x[n * T + t] = float(g.uniform(-1, 1));
+        const float last = d.x[n * T + std::size_t(len) - 1];
+        d.labels[n] = last > 0 ? 1 : 0;
+        for (std::size_t t = std::size_t(len); t < T; ++t) d.x[n * T + t] = g.below(2) ? -5.0f : 5.0f;
+    }
+    data::loader<float> ld(d, 32, true, seed{1});
+    data::batch<float> b;
+    REQUIRE(ld.next(b));
+    REQUIRE(b.lengths.size() == 32);
+    sequential<input<T, 1>, lstm<12>, dense<2>> m{seed{12}};
+    optim::adam opt{m.parameters(), {.lr = 2e-2f}};
+    const auto r = fit(m, opt, loss::cross_entropy{}, d, {.epochs = 40, .batch = 32});
+    REQUIRE(r.history.back().train_accuracy > 0.9);
+    REQUIRE(evaluate(m, d).accuracy() > 0.9);
+    auto unmasked = d;
+    unmasked.lengths.clear();
+    REQUIRE(evaluate(m, unmasked).accuracy() < 0.8);  // the same model reading the padding
+    auto bad = d.slice(0, 10);
+    bad.lengths.pop_back();
+    REQUIRE_THROWS_WITH(fit(m, opt, loss::cross_entropy{}, bad, {.epochs = 1, .batch = 4}), Catch::Contains("9 sequence lengths for 10 samples"));
+}
