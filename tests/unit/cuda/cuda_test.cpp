@@ -274,6 +274,26 @@ TEST_CASE("cuda: categorical_cross_entropy on an averaged-softmax ensemble equal
     require_close(dp_g, dp_c, 1e-14, "categorical_cross_entropy op");
 }
 
+TEST_CASE("cuda: cross_entropy{classes} with a label per step equals the CPU (value and gradient on device memory)",
+          "[cuda][loss][sequence]") {
+    // logits [3, 4, 5] of a sequence model and labels [3, 4]: one label per row of 5 classes, mean over 12 rows
+    const auto z = values<double>(60, 11, -3, 3);
+    const std::vector<std::int32_t> lab{0, 4, 2, 1, 3, 3, 0, 2, 4, 1, 1, 0};
+    const loss::cross_entropy ce{5};
+    buffer_t<cuda, double> gz(60), gdz(60), gl(1);
+    buffer_t<cuda, std::int32_t> glab(12);
+    copy_from_host<cuda>(gz.data(), z.data(), 60);
+    copy_from_host<cuda>(glab.data(), lab.data(), 12);
+    ce.check_target(lab.data(), lab.size(), 3, 20);
+    ce.evaluate<cuda>(gz.data(), glab.data(), gdz.data(), 3, 20, gl.data());
+    std::vector<double> dz_c(60), dz_g(60), dz_flat(60);
+    const double l_c = ce(z, lab, dz_c, 3);
+    REQUIRE(l_c == loss::cross_entropy{}(z, lab, dz_flat));  // = 12 samples of one label each
+    copy_to_host<cuda>(dz_g.data(), gdz.data(), 60);
+    REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(l_c).epsilon(1e-14));
+    require_close(dz_g, dz_c, 1e-14, "per-step cross_entropy gradient");
+}
+
 TEST_CASE("cuda: a user-defined loss of ops:: calls trains through train_step and fit on the GPU like on the CPU",
           "[cuda][loss][fit]") {
     const auto targets = values<double>(18, 7);
