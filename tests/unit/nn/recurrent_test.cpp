@@ -376,3 +376,40 @@ TEST_CASE("fit and evaluate pass a dataset's sequence lengths to the model", "[l
     bad.lengths.pop_back();
     REQUIRE_THROWS_WITH(fit(m, opt, loss::cross_entropy{}, bad, {.epochs = 1, .batch = 4}), Catch::Contains("9 sequence lengths for 10 samples"));
 }
+
+TEST_CASE("recurrent layers: every batch size and the streaming step agree at realistic sizes", "[lstm][gru][rnn][stream][lengths]") {
+    // small batches may take other code paths than large ones (and the step its own): all must agree
+    auto check = [](auto m) {
+        using m_t = decltype(m);
+        constexpr std::size_t T = m_t::input_shape::dims[0], F = m_t::input_shape::dims[1], O = m_t::output_shape::dims[1];
+        using layer_t = std::remove_cvref_t<decltype(m.template layer<0>())>;
+        rng g{seed{21}};
+        const std::size_t B = 7;
+        std::vector<float> x(B * T * F);
+        for (auto& v : x) v = float(g.uniform(-1, 1));
+        const std::vector<std::int32_t> lengths{int(T), 3, 1, int(T) - 1, 5, 2, int(T)};
+        const auto all = m.predict(x, lengths);
+        for (std::size_t b = 0; b < B; ++b) {
+            const std::vector<float> one(x.begin() + long(b * T * F), x.begin() + long((b + 1) * T * F));
+            const std::vector<std::int32_t> len{lengths[b]};
+            const auto y = m.predict(one, len);
+            for (std::size_t i = 0; i < T * O; ++i) REQUIRE(y.data()[i] == Approx(all.data()[b * T * O + i]).margin(1e-5));
+            typename layer_t::stream_state s;
+            std::vector<float> h(O);
+            for (std::size_t t = 0; t < std::size_t(lengths[b]); ++t) {
+                m.template layer<0>().step(one.data() + t * F, s, h.data());
+                for (std::size_t j = 0; j < O; ++j) REQUIRE(h[j] == Approx(y(0, t, j)).margin(1e-5));
+            }
+        }
+        auto ctx = m.context(B);  // training forward at a batch of 3 and of 7 equals predict
+        for (std::size_t n : {std::size_t(3), B}) {
+            ctx.set_lengths(std::vector<std::int32_t>(lengths.begin(), lengths.begin() + long(n)));
+            const auto f = m.forward(std::vector<float>(x.begin(), x.begin() + long(n * T * F)), ctx);
+            for (std::size_t i = 0; i < n * T * O; ++i) REQUIRE(f.data()[i] == Approx(all.data()[i]).margin(1e-5));
+        }
+    };
+    check(sequential<input<9, 32>, lstm<128, {.return_sequences = true}>>{seed{1}});
+    check(sequential<input<9, 20>, lstm<64, {.return_sequences = true, .layers = 2}>>{seed{2}});
+    check(sequential<input<9, 17>, gru<48, {.return_sequences = true}>>{seed{3}});
+    check(sequential<input<9, 24>, simple_rnn<40, {.return_sequences = true}>>{seed{4}});
+}
