@@ -8,7 +8,7 @@
 /// | member | meaning |
 /// |---|---|
 /// | `static constexpr const char* name` | used in every error message (`"mse: ..."`) |
-/// | `using target_kind = loss::label_target` or `loss::value_target` | integer class labels (one per sample; `std::int32_t` on the GPU) or values of the model's type |
+/// | `using target_kind = loss::label_target` or `loss::value_target` | integer class labels (one per sample, or per row for `cross_entropy{classes}`; `std::int32_t` on the GPU) or values of the model's type |
 /// | `std::size_t target_elements(batch, per_sample) const` | how many target elements a batch needs |
 /// | `void check_target(const Tg* t, std::size_t n, batch, per_sample) const` | host-side: n == target_elements(...) and the values are valid (labels in range); throws ctnn::error naming the loss and what was expected |
 /// | `template <class P, class T, class Tg> void evaluate(const T* y, const Tg* t, T* dy, batch, per_sample, T* loss_out) const` | all pointers in P's memory: writes dL/dy into dy and the loss into the scalar *loss_out, without waiting; calls `ops::*<P>` only |
@@ -38,7 +38,8 @@
 
 namespace ctnn::loss {
 
-/// Target tag: one integer class label per sample (std::int32_t on the GPU; any integer type on the CPU).
+/// Target tag: integer class labels, one per sample or per row of classes (`target_elements` says how
+/// many; std::int32_t on the GPU; any integer type on the CPU).
 struct label_target {};
 /// Target tag: values of the model's type.
 struct value_target {};

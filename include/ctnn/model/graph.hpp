@@ -455,7 +455,7 @@ public:
                 detail::static_for(
                     [&](auto j) {
                         m_d_targets[j].resize(output_shape<j()>::size * max_batch);
-                        m_d_labels[j].resize(max_batch);
+                        m_d_labels[j].resize(output_shape<j()>::size * max_batch);  // up to one label per output value (per-step labels)
                     },
                     std::make_index_sequence<output_count>{});
                 m_d_losses.resize(output_count);

@@ -106,9 +106,10 @@ public:
               m_dy(output_shape::size * max_batch), m_dx(input_shape::size * max_batch) {
             if constexpr (on_gpu) {
                 m_input = backend::cuda::uploader<T>(input_shape::size * max_batch);
-                m_labels = backend::cuda::uploader<std::int32_t>(max_batch);
+                // up to one label per output value: per-step labels of a sequence model (cross_entropy{classes})
+                m_labels = backend::cuda::uploader<std::int32_t>(output_shape::size * max_batch);
                 m_targets = backend::cuda::uploader<T>(output_shape::size * max_batch);
-                m_d_labels.resize(max_batch);
+                m_d_labels.resize(output_shape::size * max_batch);
                 m_d_targets.resize(output_shape::size * max_batch);
                 m_d_loss.resize(1);
             }

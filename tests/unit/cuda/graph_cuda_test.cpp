@@ -254,3 +254,22 @@ TEST_CASE("cuda: stacked, bidirectional, masked recurrent layers and sequence po
     check_sequence_model<basic_sequential<double, input<5, 3>, simple_rnn<4, {.return_sequences = true, .bidirectional = true}>,
                                           sequence_pool<pooling::max>, dense<2>>>(73, 3, {4, 5, 3});
 }
+
+TEST_CASE("cuda: a train_step with one label per step (a character model) equals the CPU", "[cuda][lengths]") {
+    using m_t = basic_sequential<double, input<4>, embedding<6, 3>, lstm<5, {.return_sequences = true}>, dense<6>>;
+    m_t c{seed{81}};
+    m_t::on<cuda> g{seed{81}};
+    auto cc = c.context(3);
+    auto gc = g.context(3);
+    const std::vector<double> ids{1, 2, 3, 4, 0, 5, 5, 1, 2, 2, 3, 0};
+    const std::vector<std::int32_t> next{2, 3, 4, 0, 5, 5, 1, 2, 2, 3, 0, 1};  // 12 labels for a batch of 3
+    optim::adam oc(c.parameters());
+    optim::adam og(g.parameters());
+    const std::vector<std::int32_t> lengths{4, 2, 3};
+    cc.set_lengths(lengths);
+    gc.set_lengths(lengths);
+    const double lc = double(train_step(c, cc, oc, loss::cross_entropy{6}, ids, next));
+    const double lg = double(train_step(g, gc, og, loss::cross_entropy{6}, ids, next));
+    REQUIRE(lg == Approx(lc).epsilon(1e-12));
+    require_same(g.host_parameters(), c.host_parameters(), "parameters after a step", 1e-9);
+}
