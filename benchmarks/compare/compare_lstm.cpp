@@ -13,11 +13,9 @@
 // Timings alternate ctnn and libtorch chunk by chunk (which goes first alternates too); each figure is
 // the median over the rounds. Prints a markdown table with ratios; --json FILE writes JSON.
 // Options: --threads 1,2 (default), --only train|infer|step|text (repeatable), --rounds N (default 9).
-// --count train|infer|step|text runs a fixed amount of that ctnn work only, with callgrind's instrumentation
-// on around it (valgrind --tool=callgrind --instr-atstart=no; build with -mno-avx512f, valgrind 3.19 does
-// not decode AVX-512): instruction counts for before/after comparisons on noisy machines.
+// Instruction counts of the same ctnn work (valgrind cannot run this program: libtorch's libhwy executes
+// rdtscp at load) come from benchmarks/instructions/count_lstm.cpp.
 #include <torch/torch.h>
-#include <valgrind/callgrind.h>
 
 #include <chrono>
 #include <cstdio>
@@ -289,63 +287,6 @@ void text_training(std::vector<row>& rows, int threads, int rounds) {
     rows.push_back({"text classifier training, batch 32, T 128", threads, n / tc, n / tt, "samples/s", true});
 }
 
-/// Fixed ctnn work of one section between callgrind's start and stop (see the file comment).
-int count_instructions(const std::string& section) {
-    rng g{seed{7}};
-    if (section == "train" || section == "infer" || section == "step") {
-        lstm_model m{seed{1}};
-        const auto x = uniform(64 * steps * features, g);
-        if (section == "train") {
-            std::vector<std::int32_t> labels(64);
-            for (auto& l : labels) l = std::int32_t(g.below(classes));
-            optim::adam opt{m.parameters(), {.lr = 1e-3}};
-            auto ctx = m.context(64);
-            train_step(m, ctx, opt, loss::cross_entropy{}, x, labels);
-            CALLGRIND_START_INSTRUMENTATION;
-            for (int i = 0; i < 2; ++i) train_step(m, ctx, opt, loss::cross_entropy{}, x, labels);
-            CALLGRIND_STOP_INSTRUMENTATION;
-        } else if (section == "infer") {
-            std::array<float, classes> out{};
-            m.predict_into(x.data(), out.data(), 1);
-            CALLGRIND_START_INSTRUMENTATION;
-            for (int i = 0; i < 20; ++i) m.predict_into(x.data(), out.data(), 1);
-            CALLGRIND_STOP_INSTRUMENTATION;
-            std::printf("%g\n", double(out[0]));
-        } else {
-            const auto& layer = m.template layer<0>();
-            typename std::remove_cvref_t<decltype(layer)>::stream_state s;
-            std::array<float, hidden> y{};
-            layer.step(x.data(), s, y.data());
-            CALLGRIND_START_INSTRUMENTATION;
-            for (int r = 0; r < 10; ++r)
-                for (std::size_t t = 0; t < steps; ++t) layer.step(x.data() + t * features, s, y.data());
-            CALLGRIND_STOP_INSTRUMENTATION;
-            std::printf("%g\n", double(y[0]));
-        }
-        return 0;
-    }
-    if (section == "text") {
-        text_model m{seed{1}};
-        std::vector<std::int32_t> lengths(32);
-        std::vector<float> ids(32 * text_steps, 0.0f), targets(32);
-        for (std::size_t b = 0; b < 32; ++b) {
-            lengths[b] = std::int32_t(1 + g.below(text_steps));
-            for (std::size_t t = 0; t < std::size_t(lengths[b]); ++t) ids[b * text_steps + t] = float(1 + g.below(vocab - 1));
-            targets[b] = float(g.below(2));
-        }
-        optim::adam opt{m.parameters(), {.lr = 1e-3}};
-        auto ctx = m.context(32);
-        ctx.set_lengths(lengths);
-        train_step(m, ctx, opt, loss::bce{}, ids, targets);
-        CALLGRIND_START_INSTRUMENTATION;
-        train_step(m, ctx, opt, loss::bce{}, ids, targets);
-        CALLGRIND_STOP_INSTRUMENTATION;
-        return 0;
-    }
-    std::fprintf(stderr, "compare_lstm: --count takes train, infer, step or text\n");
-    return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -357,7 +298,6 @@ int main(int argc, char** argv) {
         const std::string a = argv[i], v = argv[i + 1];
         if (a == "--json") json_path = v;
         else if (a == "--only") only.insert(v);
-        else if (a == "--count") return count_instructions(v);
         else if (a == "--rounds") rounds = std::max(1, std::stoi(v));
         else if (a == "--threads") {
             thread_counts.clear();
@@ -367,8 +307,7 @@ int main(int argc, char** argv) {
                 p = q + 1;
             }
         } else {
-            std::fprintf(stderr, "usage: compare_lstm [--json FILE] [--threads 1,2] [--only train|infer|step|text]... [--rounds N] "
-                                 "[--count train|infer|step|text]\n");
+            std::fprintf(stderr, "usage: compare_lstm [--json FILE] [--threads 1,2] [--only train|infer|step|text]... [--rounds N]\n");
             return 2;
         }
     }
