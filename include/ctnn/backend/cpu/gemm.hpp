@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <utility>
 #include <xsimd/xsimd.hpp>
-#if XSIMD_WITH_AVX512F
+#if XSIMD_WITH_AVX
 #include <immintrin.h>
 #endif
 
@@ -121,6 +121,26 @@ struct gemm_scratch {
         r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
     }
 }
+#elif XSIMD_WITH_AVX
+/// In-register transpose of an 8x8 float block (rows r[0..7] become columns).
+[[gnu::always_inline]] inline void transpose8x8(__m256 r[8]) noexcept {
+    __m256 t[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    __m256 s[8];
+    for (int g = 0; g < 2; ++g) {
+        s[4 * g] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+        s[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+        s[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        s[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
+    }
+}
 #endif
 
 /// Packs rows [i0, i0+mc) x cols [k0, k0+kc) of A into MR-row slivers, k-major, zero padded.
@@ -144,10 +164,42 @@ void pack_a(strided<T> A, std::size_t i0, std::size_t mc, std::size_t k0, std::s
                     for (std::size_t q = 0; q < 16; ++q) _mm256_storeu_ps(out + (k_done + q) * MR, _mm512_castps512_ps256(r[q]));
                 }
             }
+#elif XSIMD_WITH_AVX
+            if constexpr (std::is_same_v<T, float> && MR == 6) {
+                // 6 rows x 8 k transposed in registers (as an 8x8 block with two zero rows), 6 lanes stored
+                const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+                for (; k_done + 8 <= kc; k_done += 8) {
+                    __m256 r[8];
+                    for (std::size_t q = 0; q < 6; ++q) r[q] = _mm256_loadu_ps(base + std::ptrdiff_t(q) * A.row_stride + std::ptrdiff_t(k_done));
+                    r[6] = r[7] = _mm256_setzero_ps();
+                    transpose8x8(r);
+                    for (std::size_t q = 0; q < 8; ++q) _mm256_maskstore_ps(out + (k_done + q) * MR, six, r[q]);
+                }
+            }
 #endif
             for (std::size_t i = 0; i < MR; ++i) {
                 const T* src = base + std::ptrdiff_t(i) * A.row_stride;
                 for (std::size_t k = k_done; k < kc; ++k) out[k * MR + i] = src[k];
+            }
+            out += kc * MR;
+            continue;
+        }
+        if (A.row_stride == 1) {
+            // Aᵀ of a row-major matrix (a weight gradient dZᵀ·X): the mr values of each k are contiguous
+            if (mr == MR)
+                for (std::size_t k = 0; k < kc; ++k, out += MR) std::memcpy(out, base + std::ptrdiff_t(k) * A.col_stride, MR * sizeof(T));
+            else
+                for (std::size_t k = 0; k < kc; ++k, out += MR)
+                    for (std::size_t i = 0; i < MR; ++i) out[i] = i < mr ? base[std::ptrdiff_t(k) * A.col_stride + std::ptrdiff_t(i)] : T(0);
+            continue;
+        }
+        if (A.col_stride == 1) {  // the last, partial sliver of contiguous rows: row by row
+            for (std::size_t i = 0; i < MR; ++i) {
+                const T* src = base + std::ptrdiff_t(i) * A.row_stride;
+                if (i < mr)
+                    for (std::size_t k = 0; k < kc; ++k) out[k * MR + i] = src[k];
+                else
+                    for (std::size_t k = 0; k < kc; ++k) out[k * MR + i] = T(0);
             }
             out += kc * MR;
             continue;
@@ -182,6 +234,17 @@ void pack_b(strided<T> B, std::size_t k0, std::size_t kc, std::size_t j0, std::s
                             r[q] = _mm512_loadu_ps(base + std::ptrdiff_t(h + q) * B.col_stride + std::ptrdiff_t(k_done));
                         transpose16x16(r);
                         for (std::size_t q = 0; q < 16; ++q) _mm512_storeu_ps(out + (k_done + q) * NR + h, r[q]);
+                    }
+            }
+#elif XSIMD_WITH_AVX
+            if constexpr (std::is_same_v<T, float> && NR % 8 == 0) {
+                for (; k_done + 8 <= kc; k_done += 8)
+                    for (std::size_t h = 0; h < NR; h += 8) {
+                        __m256 r[8];
+                        for (std::size_t q = 0; q < 8; ++q)
+                            r[q] = _mm256_loadu_ps(base + std::ptrdiff_t(h + q) * B.col_stride + std::ptrdiff_t(k_done));
+                        transpose8x8(r);
+                        for (std::size_t q = 0; q < 8; ++q) _mm256_storeu_ps(out + (k_done + q) * NR + h, r[q]);
                     }
             }
 #endif
@@ -687,6 +750,83 @@ void gemm_gathered_b(std::size_t M, std::size_t N, std::size_t K, strided<T> A, 
         const std::size_t j0 = slivers * p / parts * NR, j1 = std::min(N, slivers * (p + 1) / parts * NR);
         if (j0 < j1) cols(j0, j1);
     });
+}
+
+/// A K×N operand packed once (the NR-column slivers of the blocked kernel, K in blocks of KC) for many
+/// products with it: a recurrent layer's W_hhᵀ, used at every step of a sequence.
+template <class T>
+struct packed_operand {
+    const T* data = nullptr;
+    std::size_t K = 0, N = 0;
+};
+/// The number of values pack_operand writes for a K×N operand.
+template <class T>
+constexpr std::size_t packed_size(std::size_t K, std::size_t N) noexcept {
+    constexpr std::size_t NR = detail::gemm_tiles<T>::NR;
+    return (N + NR - 1) / NR * NR * K;
+}
+/// Packs B [K×N] into @p out [packed_size(K, N)].
+template <class T>
+packed_operand<T> pack_operand(strided<T> B, std::size_t K, std::size_t N, T* out) noexcept {
+    constexpr std::size_t NR = detail::gemm_tiles<T>::NR, KC = detail::gemm_tiles<T>::KC;
+    const std::size_t np = (N + NR - 1) / NR * NR;
+    for (std::size_t pc = 0; pc < K; pc += KC) detail::pack_b(B, pc, std::min(KC, K - pc), 0, N, out + pc * np);
+    return {out, K, N};
+}
+
+/// C[M, N] = ep(alpha·A·B + beta·C) on the calling thread with B packed by pack_operand. Every element
+/// is the same k-ordered sum whatever M and whichever rows of C a call covers, so a caller may split
+/// the rows of its products among threads (a recurrent layer's samples, for a whole sequence) and get
+/// the numbers of one thread.
+template <class T>
+void gemm_packed(std::size_t M, T alpha, strided<T> A, const packed_operand<T>& B, T beta, T* C, std::size_t ldc,
+                 const epilogue<T>& epi = {}) {
+    using tiles = detail::gemm_tiles<T>;
+    constexpr std::size_t MR = tiles::MR, NR = tiles::NR, KC = tiles::KC, MC = tiles::MC;
+    const std::size_t K = B.K, N = B.N, np = (N + NR - 1) / NR * NR;
+    const epilogue<T>* ep = epi.empty() ? nullptr : &epi;
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        for (std::size_t i = 0; i < M; ++i)
+            for (std::size_t j = 0; j < N; ++j) {
+                T& c = C[i * ldc + j];
+                c = detail::blend(T(0), beta, c);
+                if (ep) c = epi(c, j);
+            }
+        return;
+    }
+    auto& s = detail::gemm_scratch<T>::local();
+    T* ap = s.get(s.a, KC * MC);
+    for (std::size_t pc = 0; pc < K; pc += KC) {
+        const std::size_t kc = std::min(KC, K - pc);
+        const T b_eff = pc == 0 ? beta : T(1);
+        const bool last = pc + kc == K;
+        const T* bp = B.data + pc * np;
+        for (std::size_t ic = 0; ic < M; ic += MC) {
+            const std::size_t mc = std::min(MC, M - ic);
+            detail::pack_a(A, ic, mc, pc, kc, ap);
+            for (std::size_t jr = 0; jr < N; jr += NR) {
+                epilogue<T> tile_ep;
+                if (last && ep) tile_ep = ep->shifted(jr);
+                for (std::size_t ir = 0; ir < mc; ir += MR)
+                    detail::micro_kernel<T>(kc, ap + ir * kc, 0, bp + jr * kc, NR, alpha, b_eff, C + (ic + ir) * ldc + jr, ldc,
+                                            std::min(MR, mc - ir), std::min(NR, N - jr), last && ep ? &tile_ep : nullptr);
+            }
+        }
+    }
+}
+
+/// C[M, N] = alpha·A·B + beta·C on the calling thread through the blocked kernel only (no
+/// shape-dependent choice of kernel), with the row-split guarantee of gemm_packed.
+template <class T>
+void gemm_rows(std::size_t M, std::size_t N, std::size_t K, T alpha, strided<T> A, strided<T> B, T beta, T* C, std::size_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        for (std::size_t i = 0; i < M; ++i)
+            for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = detail::blend(T(0), beta, C[i * ldc + j]);
+        return;
+    }
+    detail::gemm_block<T>(M, 0, N, K, alpha, A, B, beta, C, ldc, nullptr);
 }
 
 /// Row-major convenience forms. `a` is M×K (or K×M when trans_a), `b` is K×N (or N×K when trans_b).
