@@ -35,6 +35,11 @@ int main() {
     typename std::remove_cvref_t<decltype(streaming.layer<0>())>::stream_state state;
     std::vector<float> h(4);
     streaming.layer<0>().step(std::vector<float>(3, 0.5f).data(), state, h.data());
+    sequential<input<6>, embedding<20, 8>, positional_embedding<>, sinusoidal_encoding,
+               transformer_encoder<2, {.nhead = 2, .dim_feedforward = 16, .activation = transformer_activation::gelu}>,
+               multi_head_attention<4, {.dropout = 0.1, .causal = true}>, layer_norm<>, gelu_tanh, dense<2>>
+        encoder;
+    step(encoder, std::vector<float>(12, 1.0f));
     graph<inputs<input<4>, input<3>>, node<from<0>, dense<5>>, node<from<1>, dense<5>>, node<concat_of<2, 3>, dense<1>>, outputs<4>> g;
     auto gctx = g.context(2);
     const std::vector<float> a(8), b(6);

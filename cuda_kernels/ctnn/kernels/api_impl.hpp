@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <ctnn/backend/attention_rules.hpp>
 #include <ctnn/backend/conv_rules.hpp>
 #include <ctnn/backend/embedding_rules.hpp>
 #include <ctnn/backend/recurrent_rules.hpp>
@@ -145,6 +146,13 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
     void batch_norm_eval(const norm::batch_norm_eval<T>& op) { impl::for_each(op.C, op); }                             \
     void batch_norm_train_backward(const norm::batch_norm_train_backward<T>& op) { impl::for_each(op.C, op); }         \
     void batch_norm_eval_backward(const norm::batch_norm_eval_backward<T>& op) { impl::for_each(op.C, op); }           \
+    void layer_norm(const norm::layer_norm_forward<T>& op, std::size_t n) { impl::for_each(n, op); }                  \
+    void layer_norm(const norm::layer_norm_input_backward<T>& op, std::size_t n) { impl::for_each(n, op); }           \
+    void layer_norm(const norm::layer_norm_param_backward<T>& op, std::size_t n) { impl::for_each(n, op); }           \
+    void add_positions(const rules::add_positions<T>& op, std::size_t n) { impl::for_each(n, op); }                  \
+    void attention(const attn::forward_rows<T>& op, std::size_t n) { impl::for_each(n, op); }                        \
+    void attention(const attn::backward_rows<T>& op, std::size_t n) { impl::for_each(n, op); }                       \
+    void attention(const attn::backward_keys<T>& op, std::size_t n) { impl::for_each(n, op); }                       \
     void zero_pad(const conv::zero_pad<T>& op, std::size_t n) { impl::for_each(n, op); }                               \
     void upsample_nearest(const conv::upsample_nearest<T>& op, std::size_t n) { impl::for_each(n, op); }               \
     void concat_channels(const conv::concat_channels<T>& op, std::size_t n) { impl::for_each(n, op); }                 \

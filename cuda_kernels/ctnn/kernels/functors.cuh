@@ -59,8 +59,10 @@ struct activation_backward {
     const T* dy;
     T* dx;
     CTNN_HD void operator()(std::size_t i) const {
-        const T d = kind == activation_kind::leaky_relu && slope < T(0) ? (x[i] > T(0) ? T(1) : slope)
-                                                                        : epilogue<T>::derivative_from_output(kind, slope, y[i]);
+        const T d = kind == activation_kind::gelu        ? rules::gelu_derivative(x[i])
+                    : kind == activation_kind::gelu_tanh ? rules::gelu_tanh_derivative(x[i])
+                    : kind == activation_kind::leaky_relu && slope < T(0) ? (x[i] > T(0) ? T(1) : slope)
+                                                                          : epilogue<T>::derivative_from_output(kind, slope, y[i]);
         dx[i] = dy[i] * d;
     }
 };

@@ -7,11 +7,14 @@
 #include <cstddef>
 
 #include "host_device.hpp"
+#include "rules.hpp"
 
 namespace ctnn {
 
-/// Activations a GEMM epilogue can apply (dense followed by one of these is fused by `sequential`).
-enum class activation_kind { none, relu, leaky_relu, sigmoid, tanh };
+/// Activations a GEMM epilogue can apply (dense followed by one of relu ... tanh is fused by
+/// `sequential`; gelu and gelu_tanh need their input for backward, so they run as their own layer and
+/// appear here for the GPU's elementwise kernels).
+enum class activation_kind { none, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh };
 
 /// y = act(x + bias[j]) for the output element in column j. `bias` may be null; `slope` is used by
 /// leaky_relu only.
@@ -47,6 +50,8 @@ struct epilogue {
             case activation_kind::leaky_relu: return x > T(0) ? x : slope * x;
             case activation_kind::sigmoid: return T(1) / (T(1) + std::exp(-x));
             case activation_kind::tanh: return std::tanh(x);
+            case activation_kind::gelu: return rules::gelu(x);
+            case activation_kind::gelu_tanh: return rules::gelu_tanh(x);
             default: return x;
         }
     }

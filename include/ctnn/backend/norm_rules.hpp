@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file norm_rules.hpp  Batch normalisation over rows of channel-innermost data ([rows, C]: NHWC
-/// pixels or dense features), per channel, as CTNN_HD functors (index = channel) shared by the CPU
-/// and CUDA policies. Rows are summed in order, so results do not depend on scheduling.
+/// pixels or dense features), per channel, and layer normalisation of each row over its N values, as
+/// CTNN_HD functors shared by the CPU and CUDA policies. Sums run in index order, so results do not
+/// depend on scheduling.
 #include <cmath>
 #include <cstddef>
 
@@ -126,6 +127,87 @@ struct batch_norm_eval_backward {
         if (!dx) return;
         const T k = (gamma ? gamma[c] : T(1)) * invstd;
         for (std::size_t r = 0; r < rows; ++r) dx[r * C + c] = k * dy[r * C + c];
+    }
+};
+
+/// Layer normalisation of row r over its N values (nn.LayerNorm(N)): biased variance, y = x̂·γ + β with
+/// x̂ = (x - mean)·invstd, invstd = 1/sqrt(var + eps); the row's mean and invstd are kept for backward
+/// when `mean` is not null. Index = row.
+template <class T>
+struct layer_norm_forward {
+    const T* x;
+    T* y;
+    const T* gamma;  // null: no elementwise affine
+    const T* beta;   // null: no bias
+    T* mean;         // null: not kept (inference)
+    T* invstd;
+    std::size_t N;
+    T eps;
+    CTNN_HD void operator()(std::size_t r) const {
+        const T* xr = x + r * N;
+        T s = 0;
+        for (std::size_t j = 0; j < N; ++j) s += xr[j];
+        const T m = s / T(N);
+        T q = 0;
+        for (std::size_t j = 0; j < N; ++j) {
+            const T d = xr[j] - m;
+            q += d * d;
+        }
+        const T is = T(1) / std::sqrt(q / T(N) + eps);
+        T* yr = y + r * N;
+        for (std::size_t j = 0; j < N; ++j) yr[j] = (xr[j] - m) * is * (gamma ? gamma[j] : T(1)) + (beta ? beta[j] : T(0));
+        if (mean) {
+            mean[r] = m;
+            invstd[r] = is;
+        }
+    }
+};
+
+/// dx of row r: with g = dy·γ, dx = invstd·(g - mean(g) - x̂·mean(g·x̂)). Index = row.
+template <class T>
+struct layer_norm_input_backward {
+    const T* x;
+    const T* dy;
+    const T* gamma;
+    const T* mean;
+    const T* invstd;
+    T* dx;
+    std::size_t N;
+    CTNN_HD void operator()(std::size_t r) const {
+        const T* xr = x + r * N;
+        const T* dyr = dy + r * N;
+        const T m = mean[r], is = invstd[r];
+        T sg = 0, sgx = 0;
+        for (std::size_t j = 0; j < N; ++j) {
+            const T g = dyr[j] * (gamma ? gamma[j] : T(1));
+            sg += g;
+            sgx += g * (xr[j] - m) * is;
+        }
+        sg /= T(N);
+        sgx /= T(N);
+        for (std::size_t j = 0; j < N; ++j)
+            dx[r * N + j] = is * (dyr[j] * (gamma ? gamma[j] : T(1)) - sg - (xr[j] - m) * is * sgx);
+    }
+};
+
+/// dγ[j] += Σ_r dy·x̂, dβ[j] += Σ_r dy over `rows` rows in order (dbeta may be null). Index = column j.
+template <class T>
+struct layer_norm_param_backward {
+    const T* x;
+    const T* dy;
+    const T* mean;
+    const T* invstd;
+    T* dgamma;
+    T* dbeta;
+    std::size_t rows, N;
+    CTNN_HD void operator()(std::size_t j) const {
+        T sg = 0, sb = 0;
+        for (std::size_t r = 0; r < rows; ++r) {
+            sg += dy[r * N + j] * (x[r * N + j] - mean[r]) * invstd[r];
+            sb += dy[r * N + j];
+        }
+        dgamma[j] += sg;
+        if (dbeta) dbeta[j] += sb;
     }
 };
 

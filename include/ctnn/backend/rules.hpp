@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file rules.hpp  Per-element rules shared by the CPU kernels and the CUDA kernels (C++17, CTNN_HD):
-/// the elementwise losses and the counter-based dropout mask. One definition, so both policies compute
+/// the elementwise losses, GELU, position codes and the counter-based dropout mask. One definition, so both policies compute
 /// the same values and draw the same masks.
 #include <cmath>
 #include <cstddef>
@@ -50,6 +50,52 @@ CTNN_HD T exp_shifted(const T* x, T* y, std::size_t n, T& m) noexcept {
     for (std::size_t j = 0; j < n; ++j) s += (y[j] = std::exp(x[j] - m));
     return s;
 }
+
+/// GELU, exact (nn.GELU()): x·Φ(x) = x/2·(1 + erf(x/√2)).
+template <class T>
+CTNN_HD T gelu(T x) noexcept {
+    return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
+}
+/// d gelu / dx = Φ(x) + x·φ(x).
+template <class T>
+CTNN_HD T gelu_derivative(T x) noexcept {
+    const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+    return cdf + x * std::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+}
+/// GELU, tanh approximation (nn.GELU(approximate="tanh")): x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+template <class T>
+CTNN_HD T gelu_tanh(T x) noexcept {
+    return T(0.5) * x * (T(1) + std::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
+}
+/// d gelu_tanh / dx = (1 + t)/2 + x/2·(1 - t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(√(2/π)·(x + 0.044715·x³)).
+template <class T>
+CTNN_HD T gelu_tanh_derivative(T x) noexcept {
+    const T k = T(0.79788456080286535588);
+    const T t = std::tanh(k * (x + T(0.044715) * x * x * x));
+    return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3 * 0.044715) * x * x);
+}
+
+/// The sinusoidal position code of "Attention is all you need" (and PyTorch's tutorial), in double:
+/// value j of position t is sin(t·ω) for even j, cos(t·ω) for odd j, ω = 10000^(-(j - j mod 2)/E).
+CTNN_HD inline double sinusoid(std::size_t t, std::size_t j, std::size_t E) noexcept {
+    const double w = std::exp(-double(j - j % 2) * (9.21034037197618273607 / double(E)));  // ln 10000
+    return j % 2 == 0 ? std::sin(double(t) * w) : std::cos(double(t) * w);
+}
+
+/// y = x + p for [batch, T, E] sequences: p is the learned table [T, E] (`table`), or the sinusoid when
+/// `table` is null. Index = element of the batch.
+template <class T>
+struct add_positions {
+    const T* x;
+    const T* table;
+    T* y;
+    std::size_t per_sample;  // T·E
+    std::size_t E;
+    CTNN_HD void operator()(std::size_t i) const {
+        const std::size_t p = i % per_sample;
+        y[i] = x[i] + (table ? table[p] : T(sinusoid(p / E, p % E, E)));
+    }
+};
 
 /// SplitMix64 finaliser: a bijective 64-bit mix (Steele, Lea, Flood 2014).
 CTNN_HD inline std::uint64_t mix64(std::uint64_t z) noexcept {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// @file activation.hpp  Elementwise activations: relu, leaky_relu<slope>, sigmoid, tanh, identity.
+/// @file activation.hpp  Elementwise activations: relu, leaky_relu<slope>, sigmoid, tanh, gelu, gelu_tanh, identity.
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
 #include <xtensor/xoperation.hpp>
@@ -90,7 +91,34 @@ struct identity_fn : fusable_as<activation_kind::none> {
     static auto forward(const auto& x) { return x; }
     static auto backward(const auto&, const auto&, const auto& dy) { return dy; }
 };
+/// GELU (nn.GELU): exact x·Φ(x) through erf, or its tanh approximation. Backward needs x, so it is
+/// not fused into a GEMM epilogue (the layer keeps its input).
+template <bool Tanh>
+struct gelu_fn {
+    static constexpr bool fusable = false;
+    static constexpr activation_kind kind = Tanh ? activation_kind::gelu_tanh : activation_kind::gelu;
+    static constexpr double slope = 0;
+    static auto forward(const auto& x) {
+        using T = value_of<decltype(x)>;
+        if constexpr (Tanh)
+            return T(0.5) * x * (T(1) + xt::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
+        else return T(0.5) * x * (T(1) + xt::erf(x * T(0.70710678118654752440)));
+    }
+    static auto backward(const auto& x, const auto&, const auto& dy) {
+        using T = value_of<decltype(x)>;
+        if constexpr (Tanh) {
+            // (the returned expression owns its copies of t: a named local held by reference would dangle)
+            auto t = xt::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x));
+            auto t2 = t;
+            return dy * (T(0.5) * (T(1) + std::move(t)) + T(0.5) * x * (T(1) - xt::square(std::move(t2))) *
+                                                             T(0.79788456080286535588) * (T(1) + T(3 * 0.044715) * x * x));
+        } else
+            return dy * (T(0.5) * (T(1) + xt::erf(x * T(0.70710678118654752440))) +
+                         x * xt::exp(T(-0.5) * x * x) * T(0.39894228040143267794));
+    }
+};
 inline constexpr char relu_name[] = "relu";
+inline constexpr char gelu_name[] = "gelu";
 inline constexpr char leaky_relu_name[] = "leaky_relu";
 inline constexpr char sigmoid_name[] = "sigmoid";
 inline constexpr char tanh_name[] = "tanh";
@@ -106,6 +134,10 @@ using leaky_relu = detail::elementwise<detail::leaky_relu_fn<Slope>, detail::lea
 using sigmoid = detail::elementwise<detail::sigmoid_fn, detail::sigmoid_name>;
 /// tanh(x). (Named `tanh` inside namespace ctnn; qualify as `ctnn::tanh`.)
 using tanh = detail::elementwise<detail::tanh_fn, detail::tanh_name>;
+/// GELU as nn.GELU(approximate="none"): x·Φ(x) = x/2·(1 + erf(x/√2)).
+using gelu = detail::elementwise<detail::gelu_fn<false>, detail::gelu_name>;
+/// GELU as nn.GELU(approximate="tanh"): x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (GPT-2, BERT's original).
+using gelu_tanh = detail::elementwise<detail::gelu_fn<true>, detail::gelu_name>;
 /// y = x (a placeholder layer, e.g. for a head that a loss applies its own activation to).
 using identity = detail::elementwise<detail::identity_fn, detail::identity_name>;
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 /// @file norm.hpp  Batch normalisation over the last (channel) dimension, PyTorch's BatchNorm1d/2d:
-/// batch statistics and running-statistics updates in training, running statistics in evaluation.
+/// batch statistics and running-statistics updates in training, running statistics in evaluation;
+/// layer normalisation of every sample's last dimension (nn.LayerNorm), the same in both modes.
 #include <array>
 #include <cstddef>
 #include <span>
@@ -117,5 +118,71 @@ using batch_norm2d = detail::batch_norm_spec<3, 3, O>;
 /// BatchNorm1d on shape<C> (features) or shape<L, C> (sequences, channel last).
 template <batch_norm_options O = batch_norm_options{}>
 using batch_norm1d = detail::batch_norm_spec<1, 2, O>;
+
+/// Options of layer_norm (nn.LayerNorm's defaults).
+struct layer_norm_options {
+    double eps = 1e-5;
+    bool elementwise_affine = true;  ///< learnable weight (γ, init 1)
+    bool bias = true;                ///< and bias (β, init 0; only with elementwise_affine)
+};
+
+/// nn.LayerNorm(N) over the last dimension N of each sample (shape<N>, shape<T, N>, ...): every row of N
+/// values is normalised by its own mean and biased variance, in training and evaluation alike.
+/// Parameters `weight` [N] and `bias` [N].
+template <layer_norm_options O = layer_norm_options{}>
+struct layer_norm {
+    static_assert(O.eps > 0, "ctnn::layer_norm: eps must be > 0");
+
+    template <shape_type In, class T, class P = cpu>
+    struct bind {
+        static constexpr std::size_t N = last_dim_v<In>;
+        static constexpr std::size_t rows = In::size / N;  ///< rows per sample
+        static constexpr bool affine = O.elementwise_affine, has_bias = O.elementwise_affine && O.bias;
+        using value_type = T;
+        using input_shape = In;
+        using output_shape = In;
+        static constexpr std::string_view name = "layer_norm";
+        static constexpr std::size_t parameter_count = (affine ? N : 0) + (has_bias ? N : 0);
+        static constexpr std::size_t cache_size = 2 * rows;  ///< each row's mean and 1/std
+        static constexpr auto parameters() noexcept {
+            if constexpr (has_bias) return std::array<param_desc, 2>{param_desc{"weight", {N}, 1}, param_desc{"bias", {N}, 1}};
+            else if constexpr (affine) return std::array<param_desc, 1>{param_desc{"weight", {N}, 1}};
+            else return std::array<param_desc, 0>{};
+        }
+        void attach(T* p, T* g) noexcept {
+            if constexpr (affine) m_gamma = p, m_dgamma = g;
+            if constexpr (has_bias) m_beta = p + N, m_dbeta = g + N;
+        }
+        void init(rng&) noexcept {
+            if constexpr (affine)
+                for (std::size_t j = 0; j < N; ++j) m_gamma[j] = T(1);
+            if constexpr (has_bias)
+                for (std::size_t j = 0; j < N; ++j) m_beta[j] = T(0);
+        }
+        static constexpr std::size_t scratch_size(std::size_t) noexcept { return ops::layer_norm_scratch<P>(N); }
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode, T*) const {
+            const std::size_t n = batch * rows;
+            ops::layer_norm<P>(norm::layer_norm_forward<T>{x, y, m_gamma, m_beta, cache, cache + n, N, T(O.eps)}, n,
+                               static_cast<T*>(nullptr));
+        }
+        void predict(const T* x, T* y, std::size_t batch, T*) const {
+            ops::layer_norm<P>(norm::layer_norm_forward<T>{x, y, m_gamma, m_beta, nullptr, nullptr, N, T(O.eps)}, batch * rows,
+                               static_cast<T*>(nullptr));
+        }
+        void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads,
+                      T* scratch) const {
+            const std::size_t n = batch * rows;
+            if (param_grads && affine)
+                ops::layer_norm<P>(norm::layer_norm_param_backward<T>{x, dy, cache, cache + n, m_dgamma, m_dbeta, n, N}, N, scratch);
+            if (dx) ops::layer_norm<P>(norm::layer_norm_input_backward<T>{x, dy, m_gamma, cache, cache + n, dx, N}, n, scratch);
+        }
+
+    private:
+        T* m_gamma = nullptr;
+        T* m_beta = nullptr;
+        T* m_dgamma = nullptr;
+        T* m_dbeta = nullptr;
+    };
+};
 
 }  // namespace ctnn

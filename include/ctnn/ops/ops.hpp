@@ -9,6 +9,7 @@
 #include <vector>
 #include <xtensor/xnoalias.hpp>
 
+#include "../backend/attention_rules.hpp"
 #include "../backend/buffer.hpp"
 #include "../backend/conv_rules.hpp"
 #include "../backend/embedding_rules.hpp"
@@ -443,6 +444,53 @@ void batch_norm(const Op& op, T* scratch) {
                                    false, scratch);
     } else
         detail::bn_eval_cpu(op, scratch);
+}
+
+/// Scratch values `layer_norm` needs for rows of N values (CPU: the column sums of dγ and dβ).
+template <class P>
+constexpr std::size_t layer_norm_scratch(std::size_t N) noexcept {
+    return detail::is_cuda<P> ? 0 : 2 * N;
+}
+
+/// Runs a layer-norm rule (norm_rules.hpp) over @p n rows (forward, dx) or columns (dγ, dβ): one index per
+/// GPU thread; on the CPU rows are split among the threads, and dγ/dβ is one sweep over the rows with
+/// each column's terms added in row order into @p scratch (layer_norm_scratch<P>(N) values) before it
+/// is added to the gradient — the same sums as the per-column rule.
+template <class P, class Op, class T>
+void layer_norm(const Op& op, std::size_t n, T* scratch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::layer_norm(op, n);
+    else if constexpr (requires { op.rows; }) {
+        const std::size_t N = op.N;
+        T *sg = scratch, *sb = scratch + N;
+        std::fill(sg, sg + 2 * N, T(0));
+        for (std::size_t r = 0; r < op.rows; ++r) {
+            const T *xr = op.x + r * N, *dyr = op.dy + r * N, m = op.mean[r], is = op.invstd[r];
+            for (std::size_t j = 0; j < N; ++j) {
+                sg[j] += dyr[j] * (xr[j] - m) * is;
+                sb[j] += dyr[j];
+            }
+        }
+        for (std::size_t j = 0; j < N; ++j) op.dgamma[j] += sg[j];
+        if (op.dbeta)
+            for (std::size_t j = 0; j < N; ++j) op.dbeta[j] += sb[j];
+    } else
+        detail::cpu_for_each(n, op, 4 * op.N);
+}
+
+/// y = x + the position code (rules::add_positions) over @p n elements.
+template <class P, class T>
+void add_positions(const rules::add_positions<T>& op, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::add_positions(op, n);
+    else detail::cpu_for_each(n, op, 8);
+}
+
+/// Runs a fused attention rule (attention_rules.hpp) over @p n rows (batch·heads·T): one row per GPU
+/// thread; rows split among the CPU threads (each row written by one thread, so the result does not
+/// depend on the thread count).
+template <class P, class Op>
+void attention(const Op& op, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::attention(op, n);
+    else detail::cpu_for_each(n, op, 4 * op.s.steps * op.s.d);
 }
 
 /// Runs a resampling rule (conv::zero_pad, conv::upsample_nearest, conv::concat_channels) over @p n elements.

@@ -255,6 +255,28 @@ TEST_CASE("cuda: stacked, bidirectional, masked recurrent layers and sequence po
                                           sequence_pool<pooling::max>, dense<2>>>(73, 3, {4, 5, 3});
 }
 
+TEST_CASE("cuda: layer_norm, gelu (both forms) and the position codes equal the CPU layers", "[cuda][layer_norm]") {
+    check_sequence_model<basic_sequential<double, input<4, 6>, positional_embedding<>, sinusoidal_encoding, dense<8>, layer_norm<>, gelu,
+                                          dense<8>, gelu_tanh, layer_norm<{.elementwise_affine = false}>, flatten, dense<3>>>(91, 3);
+    check_sequence_model<basic_sequential<double, input<3, 5>, layer_norm<{.bias = false}>, dense<4>, gelu, layer_norm<>>>(92, 4);
+}
+
+TEST_CASE("cuda: multi_head_attention equals the CPU layer (key padding, causal, attention dropout, no bias)", "[cuda][attention]") {
+    check_sequence_model<basic_sequential<double, input<5, 8>, multi_head_attention<2>, layer_norm<>, flatten, dense<3>>>(93, 3);
+    check_sequence_model<basic_sequential<double, input<5, 8>, multi_head_attention<4, {.causal = true}>, gelu,
+                                          multi_head_attention<2, {.dropout = 0.2, .bias = false}>, flatten, dense<3>>>(94, 3, {5, 2, 4});
+}
+
+TEST_CASE("cuda: transformer encoder layers equal the CPU layers (post-norm with dropout, pre-norm causal gelu)", "[cuda][transformer]") {
+    check_sequence_model<basic_sequential<double, input<5, 8>, transformer_encoder<2, {.nhead = 2, .dim_feedforward = 6, .dropout = 0.1}>,
+                                          flatten, dense<3>>>(95, 3, {5, 2, 4});
+    check_sequence_model<basic_sequential<double, input<4, 6>,
+                                          transformer_encoder_layer<{.nhead = 3, .dim_feedforward = 8, .dropout = 0,
+                                                                     .activation = transformer_activation::gelu, .norm_first = true,
+                                                                     .causal = true}>,
+                                          flatten, dense<2>>>(96, 2);
+}
+
 TEST_CASE("cuda: a train_step with one label per step (a character model) equals the CPU", "[cuda][lengths]") {
     using m_t = basic_sequential<double, input<4>, embedding<6, 3>, lstm<5, {.return_sequences = true}>, dense<6>>;
     m_t c{seed{81}};

@@ -65,6 +65,8 @@ TEST_CASE("cuda kernels on the host: activations equal the CPU layers, forward a
     check_activation<leaky_relu<-0.3>>(activation_kind::leaky_relu, -0.3);
     check_activation<sigmoid>(activation_kind::sigmoid, 0);
     check_activation<ctnn::tanh>(activation_kind::tanh, 0);
+    check_activation<gelu>(activation_kind::gelu, 0);
+    check_activation<gelu_tanh>(activation_kind::gelu_tanh, 0);
 }
 
 TEST_CASE("cuda kernels on the host: softmax rows equal the CPU layer", "[cuda-host]") {

@@ -69,6 +69,10 @@ xsimd::batch<T> apply(const epilogue<T>& ep, xsimd::batch<T> x, std::size_t j) n
         case activation_kind::leaky_relu: return xsimd::select(x > batch(T(0)), x, x * batch(ep.slope));
         case activation_kind::sigmoid: return batch(T(1)) / (batch(T(1)) + xsimd::exp(-x));
         case activation_kind::tanh: return xsimd::tanh(x);
+        case activation_kind::gelu: return batch(T(0.5)) * x * (batch(T(1)) + xsimd::erf(x * batch(T(0.70710678118654752440))));
+        case activation_kind::gelu_tanh:
+            return batch(T(0.5)) * x *
+                   (batch(T(1)) + xsimd::tanh(batch(T(0.79788456080286535588)) * (x + batch(T(0.044715)) * x * x * x)));
         default: return x;
     }
 }

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <string>
 
+#include "../attention_rules.hpp"
 #include "../conv_rules.hpp"
 #include "../epilogue.hpp"
 #include "../loss_rules.hpp"
 #include "../norm_rules.hpp"
 #include "../recurrent_rules.hpp"
+#include "../rules.hpp"
 
 namespace ctnn::cuda_api {
 
@@ -108,6 +110,16 @@ void event_destroy(void* event) noexcept;
     void batch_norm_eval(const norm::batch_norm_eval<T>& op);                                                        \
     void batch_norm_train_backward(const norm::batch_norm_train_backward<T>& op);                                    \
     void batch_norm_eval_backward(const norm::batch_norm_eval_backward<T>& op);                                      \
+    /* layer norm rules (norm_rules.hpp): forward and dx over n rows, dγ/dβ over n columns */                      \
+    void layer_norm(const norm::layer_norm_forward<T>& op, std::size_t n);                                           \
+    void layer_norm(const norm::layer_norm_input_backward<T>& op, std::size_t n);                                    \
+    void layer_norm(const norm::layer_norm_param_backward<T>& op, std::size_t n);                                    \
+    /* y = x + position code over n elements (rules.hpp) */                                                         \
+    void add_positions(const rules::add_positions<T>& op, std::size_t n);                                            \
+    /* fused attention rules (attention_rules.hpp) over n rows (batch·heads·T) */                                   \
+    void attention(const attn::forward_rows<T>& op, std::size_t n);                                                  \
+    void attention(const attn::backward_rows<T>& op, std::size_t n);                                                 \
+    void attention(const attn::backward_keys<T>& op, std::size_t n);                                                 \
     void predicted_class_rows(const T* x, std::size_t rows, std::size_t n, T threshold,                              \
                               const std::int32_t* d_labels, std::int32_t* d_out);
 
