@@ -10,7 +10,8 @@ batch 64, evaluation on the test set after every epoch — and the same JSON lay
 
 Data: --data DIR, else $CTNN_DATA_DIR, else /usr/share/datasets/fashion-mnist (Debian's
 dataset-fashion-mnist); the IDX files raw or .gz, pixels scaled to [0, 1] as ctnn's loader does.
-Parameters start from PyTorch's default initialisation (ctnn's differs: He-normal for conv/dense).
+Parameters start from PyTorch's default initialisation (ctnn's default for conv/dense differs: He-uniform
+with zero biases; the LSTM's is the same, U(±1/√128)).
 """
 import argparse
 import gzip
@@ -143,7 +144,24 @@ def train(name, seed, args, data):
                wall_seconds=time.perf_counter() - wall0,
                seconds_per_epoch=seconds / args.epochs, samples_per_second=len(xtr) * args.epochs / seconds)
     print(f"{name} seed {seed}: test accuracy {run['test_accuracy']:.4f}, {run['seconds_per_epoch']:.1f} s/epoch", flush=True)
-    return params, run
+    if name == "fusion":  # each trained branch on its own
+        cnn, lstm = (accuracy(b, xte, yte) for b in model.branches)
+        run["branch_test_accuracy"] = {"cnn": cnn, "lstm": lstm}
+        print(f"{name} seed {seed}: its CNN branch alone {cnn:.4f}, its LSTM branch alone {lstm:.4f}", flush=True)
+    return params, run, model
+
+
+def apart_accuracy(cnn, lstm, x, y, batch=256):
+    """The LSTM and the CNN trained apart, their probabilities averaged at test time (ctnn's "apart")."""
+    fused = Fusion()
+    fused.branches[0].load_state_dict(cnn.state_dict())
+    fused.branches[1].load_state_dict(lstm.state_dict())
+    return accuracy(fused, x, y, batch)
+
+
+def mean_std(values):
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((a - mean) ** 2 for a in values) / (len(values) - 1)) if len(values) > 1 else 0.0
 
 
 def summary(results, args, data):
@@ -152,13 +170,15 @@ def summary(results, args, data):
         if name not in results:
             continue
         params, runs = results[name]
-        accs = [r["test_accuracy"] for r in runs]
-        mean = sum(accs) / len(accs)
-        std = math.sqrt(sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) if len(accs) > 1 else 0.0
+        mean, std = mean_std([r["test_accuracy"] for r in runs])
         models[name] = {"parameters": params, "mean_test_accuracy": mean, "std_test_accuracy": std,
                         "mean_seconds_per_epoch": sum(r["seconds_per_epoch"] for r in runs) / len(runs),
                         "mean_train_seconds": sum(r["train_seconds"] for r in runs) / len(runs),
                         "mean_wall_seconds": sum(r["wall_seconds"] for r in runs) / len(runs), "runs": runs}
+    if "apart" in results:
+        mean, std = mean_std([r["test_accuracy"] for r in results["apart"]])
+        models["apart"] = {"description": "lstm and cnn of the same seed trained apart, probabilities averaged at test time",
+                           "mean_test_accuracy": mean, "std_test_accuracy": std, "runs": results["apart"]}
     return {"framework": f"pytorch {torch.__version__}", "device": "cpu", "threads": args.threads, "epochs": args.epochs,
             "batch": args.batch, "lr": args.lr, "schedule": "cosine to lr/100 per epoch",
             "loss": "nll_loss(log(p.clamp_min(1e-7)))", "limit": args.limit, "train_samples": len(data[0][1]),
@@ -190,22 +210,35 @@ def main():
     print(f"Fashion-MNIST: {len(data[0][1])} train, {len(data[1][1])} test; torch {torch.__version__}, "
           f"{torch.get_num_threads()} thread(s); {args.epochs} epochs, batch {args.batch}, Adam {args.lr:g} cosine to "
           f"{args.lr / 100:g}", flush=True)
-    results = {}
+    results, trained = {}, {}
     for name in args.model:
         runs = []
         for seed in args.seeds:
-            params, run = train(name, seed, args, data)
+            params, run, model = train(name, seed, args, data)
             runs.append(run)
             results[name] = (params, runs)
+            if name != "fusion":
+                trained[(name, seed)] = model
             if args.json:  # after every run, so a long session leaves its results behind
                 write_json(args.json, summary(results, args, data))
+    if "lstm" in results and "cnn" in results:  # the same two branches trained apart, averaged only at test time
+        results["apart"] = []
+        for seed in args.seeds:
+            acc = apart_accuracy(trained[("cnn", seed)], trained[("lstm", seed)], data[1][0], data[1][1])
+            results["apart"].append({"seed": seed, "test_accuracy": acc})
+            print(f"lstm and cnn of seed {seed} trained apart, averaged: test accuracy {acc:.4f}", flush=True)
+        if args.json:
+            write_json(args.json, summary(results, args, data))
     s = summary(results, args, data)
     print(f"\n| model | parameters | test accuracy (mean ± std over {len(args.seeds)} seeds) | per seed | s/epoch |")
     print("|---|---|---|---|---|")
     for name, m in s["models"].items():
         per = ", ".join(f"{100 * r['test_accuracy']:.2f}" for r in m["runs"])
-        print(f"| {name} | {m['parameters']} | {100 * m['mean_test_accuracy']:.2f} % ± {100 * m['std_test_accuracy']:.2f} "
-              f"| {per} | {m['mean_seconds_per_epoch']:.1f} |")
+        label, params = ("lstm, cnn trained apart, averaged", s["models"]["fusion"]["parameters"] if "fusion" in s["models"]
+                         else "-") if name == "apart" else (name, m["parameters"])
+        secs = f"{m['mean_seconds_per_epoch']:.1f}" if name != "apart" else "-"
+        print(f"| {label} | {params} | {100 * m['mean_test_accuracy']:.2f} % ± {100 * m['std_test_accuracy']:.2f} "
+              f"| {per} | {secs} |")
     if args.json:
         print(f"results written to {args.json}")
 

@@ -9,8 +9,13 @@
 #include <cmath>
 #include <ctnn/io/atomic_file.hpp>
 #include <map>
+#include <span>
 #include <sstream>
+#include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../common/example.hpp"
@@ -42,6 +47,8 @@ struct run_result {
     std::uint64_t seed = 0;
     double test_accuracy = 0, final_loss = 0, train_seconds = 0, seconds_per_epoch = 0, samples_per_second = 0;
     double wall_seconds = 0;  ///< the whole run: training, the evaluation after every epoch, set-up
+    /// fusion only: the test accuracy of each trained branch on its own (CNN, LSTM)
+    double branch_cnn_accuracy = -1, branch_lstm_accuracy = -1;
     std::vector<double> test_accuracy_per_epoch;
 };
 
@@ -63,7 +70,39 @@ struct model_results {
     }
 };
 
-const char* const k_order[] = {"lstm", "cnn", "fusion"};
+/// "apart": the LSTM and the CNN trained alone (same seed), their probabilities averaged at test time —
+/// the fusion's architecture with the separately trained weights, no joint training.
+const char* const k_order[] = {"lstm", "cnn", "fusion", "apart"};
+
+/// Throws unless the fusion's flat parameters are the CNN branch's followed by the LSTM branch's, laid
+/// out as in cnn_model and lstm_model (so weights move between them with set_parameters).
+template <class Fusion, class Cnn, class Lstm>
+void check_fusion_layout(const Fusion& fusion, const Cnn& c, const Lstm& l) {
+    const auto fused = fusion.parameter_layout();
+    std::size_t n = 0;
+    auto check = [&](const auto& branch, std::size_t k, std::size_t base) {
+        for (const auto& e : branch.parameter_layout()) {  // "0.<i>.weight" alone is "0.<k>.<i>.weight" in the fusion
+            const std::string want = "0." + std::to_string(k) + e.name.substr(1);
+            if (n >= fused.size() || fused[n].name != want || fused[n].offset != base + e.offset)
+                throw ctnn::error("example 11: the fusion's parameter " + std::to_string(n) + " is not " + want);
+            ++n;
+        }
+    };
+    check(c, 0, 0);
+    check(l, 1, cnn_model::parameter_count);
+}
+
+/// The test accuracy of each branch of a trained fusion on its own.
+template <class P, class Fusion>
+std::pair<double, double> branch_accuracies(const Fusion& fusion, const data::dataset<float>& test) {
+    typename cnn_model::template on<P> c{seed{0}};
+    typename lstm_model::template on<P> l{seed{0}};
+    check_fusion_layout(fusion, c, l);
+    const auto w = fusion.host_parameters();
+    c.set_parameters(std::span<const float>(w).first(cnn_model::parameter_count));
+    l.set_parameters(std::span<const float>(w).subspan(cnn_model::parameter_count));
+    return {evaluate(c, test).accuracy(), evaluate(l, test).accuracy()};
+}
 
 std::string to_json(const std::map<std::string, model_results>& all, const example::options& o, std::size_t limit,
                     std::size_t n_train, std::size_t n_test, const char* device) {
@@ -79,6 +118,16 @@ std::string to_json(const std::map<std::string, model_results>& all, const examp
         const auto it = all.find(name);
         if (it == all.end()) continue;
         const auto& m = it->second;
+        if (std::string_view(name) == "apart") {
+            j << (first ? "" : ",") << "\n    \"apart\": {\"description\": \"lstm and cnn of the same seed trained apart, "
+              << "probabilities averaged at test time\", \"mean_test_accuracy\": " << m.mean(&run_result::test_accuracy)
+              << ", \"std_test_accuracy\": " << m.std_accuracy() << ", \"runs\": [";
+            for (std::size_t i = 0; i < m.runs.size(); ++i)
+                j << (i ? ", " : "") << "{\"seed\": " << m.runs[i].seed << ", \"test_accuracy\": " << m.runs[i].test_accuracy << "}";
+            j << "]}";
+            first = false;
+            continue;
+        }
         j << (first ? "" : ",") << "\n    \"" << name << "\": {\"parameters\": " << m.parameters
           << ", \"mean_test_accuracy\": " << m.mean(&run_result::test_accuracy) << ", \"std_test_accuracy\": " << m.std_accuracy()
           << ", \"mean_seconds_per_epoch\": " << m.mean(&run_result::seconds_per_epoch)
@@ -89,7 +138,10 @@ std::string to_json(const std::map<std::string, model_results>& all, const examp
             j << (i ? "," : "") << "\n      {\"seed\": " << r.seed << ", \"test_accuracy\": " << r.test_accuracy
               << ", \"final_loss\": " << r.final_loss << ", \"train_seconds\": " << r.train_seconds
               << ", \"wall_seconds\": " << r.wall_seconds
-              << ", \"seconds_per_epoch\": " << r.seconds_per_epoch << ", \"samples_per_second\": " << r.samples_per_second
+              << ", \"seconds_per_epoch\": " << r.seconds_per_epoch << ", \"samples_per_second\": " << r.samples_per_second;
+            if (r.branch_cnn_accuracy >= 0)
+                j << ", \"branch_test_accuracy\": {\"cnn\": " << r.branch_cnn_accuracy << ", \"lstm\": " << r.branch_lstm_accuracy << "}";
+            j
               << ", \"test_accuracy_per_epoch\": [";
             for (std::size_t e = 0; e < r.test_accuracy_per_epoch.size(); ++e) j << (e ? ", " : "") << r.test_accuracy_per_epoch[e];
             j << "]}";
@@ -126,6 +178,7 @@ int main(int argc, char** argv) {
         std::printf("Fashion-MNIST: %zu train, %zu test; %s, %zu thread(s); %zu epochs, batch %zu, Adam %g cosine to %g\n",
                     data.train.count, data.test.count, P::name, num_threads(), o.epochs, o.batch, o.lr, o.lr / 100);
         std::map<std::string, model_results> all;
+        std::map<std::string, std::vector<std::vector<float>>> trained;  // lstm/cnn weights per seed, for "apart"
 
         auto train = [&]<class Spec>(std::type_identity<Spec>, const std::string& name) {
             using M = typename Spec::template on<P>;
@@ -152,6 +205,12 @@ int main(int argc, char** argv) {
                 rr.seconds_per_epoch = r.train_seconds / double(r.history.size());
                 rr.samples_per_second = r.samples_per_second();
                 for (const auto& h : r.history) rr.test_accuracy_per_epoch.push_back(h.metrics.at("test_accuracy"));
+                if constexpr (std::is_same_v<Spec, fusion_model>) {
+                    std::tie(rr.branch_cnn_accuracy, rr.branch_lstm_accuracy) = branch_accuracies<P>(model, data.test);
+                    std::printf("%s seed %llu: its CNN branch alone %.4f, its LSTM branch alone %.4f\n", name.c_str(),
+                                (unsigned long long)s, rr.branch_cnn_accuracy, rr.branch_lstm_accuracy);
+                }
+                if constexpr (!std::is_same_v<Spec, fusion_model>) trained[name].push_back(model.host_parameters());
                 res.runs.push_back(rr);
                 std::printf("%s seed %llu: test accuracy %.4f, %.1f s/epoch\n", name.c_str(), (unsigned long long)s,
                             rr.test_accuracy, rr.seconds_per_epoch);
@@ -163,6 +222,26 @@ int main(int argc, char** argv) {
             if (name == "lstm") train(std::type_identity<lstm_model>{}, name);
             else if (name == "cnn") train(std::type_identity<cnn_model>{}, name);
             else train(std::type_identity<fusion_model>{}, name);
+        }
+        if (trained["lstm"].size() == seeds.size() && trained["cnn"].size() == seeds.size()) {
+            // the same two branches trained apart, averaged only at test time: the fusion with their weights
+            auto& res = all["apart"];
+            res.parameters = fusion_model::parameter_count;
+            typename fusion_model::template on<P> f{seed{0}};
+            check_fusion_layout(f, typename cnn_model::template on<P>{seed{0}}, typename lstm_model::template on<P>{seed{0}});
+            for (std::size_t i = 0; i < seeds.size(); ++i) {
+                auto w = trained["cnn"][i];
+                w.insert(w.end(), trained["lstm"][i].begin(), trained["lstm"][i].end());
+                f.set_parameters(w);
+                run_result rr;
+                rr.seed = seeds[i];
+                rr.test_accuracy = evaluate(f, data.test).accuracy();
+                res.runs.push_back(rr);
+                std::printf("lstm and cnn of seed %llu trained apart, averaged: test accuracy %.4f\n", (unsigned long long)seeds[i],
+                            rr.test_accuracy);
+            }
+            if (!o.json_path.empty())
+                io::write_file_atomic(o.json_path, to_json(all, o, limit, data.train.count, data.test.count, P::name));
         }
 
         std::printf("\n| model | parameters | test accuracy (mean ± std over %zu seeds) | per seed | s/epoch |\n|---|---|---|---|---|\n",
@@ -177,8 +256,11 @@ int main(int argc, char** argv) {
                 std::snprintf(b, sizeof b, "%s%.2f", per.empty() ? "" : ", ", 100 * r.test_accuracy);
                 per += b;
             }
-            std::printf("| %s | %zu | %.2f %% ± %.2f | %s | %.1f |\n", name, m.parameters, 100 * m.mean(&run_result::test_accuracy),
-                        100 * m.std_accuracy(), per.c_str(), m.mean(&run_result::seconds_per_epoch));
+            const bool apart = std::string_view(name) == "apart";
+            char secs[32] = "-";
+            if (!apart) std::snprintf(secs, sizeof secs, "%.1f", m.mean(&run_result::seconds_per_epoch));
+            std::printf("| %s | %zu | %.2f %% ± %.2f | %s | %s |\n", apart ? "lstm, cnn trained apart, averaged" : name, m.parameters,
+                        100 * m.mean(&run_result::test_accuracy), 100 * m.std_accuracy(), per.c_str(), secs);
         }
         if (!o.json_path.empty()) std::printf("results written to %s\n", o.json_path.c_str());
     });
