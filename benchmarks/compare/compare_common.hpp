@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <utility>
 #include <cstdio>
 #include <ctnn/ctnn.hpp>
 #include <string>
@@ -67,4 +70,88 @@ inline void print_and_save(const std::vector<row>& rows, const std::string& json
     }
     j += "\n  ]\n}\n";
     ctnn::io::write_file_atomic(json_path, j);
+}
+
+/// Copies ctnn's parameters into the torch module, tensor by tensor in state_dict order (the same
+/// order and shapes in both: PyTorch's names and layouts).
+template <class Model>
+inline void copy_weights(Model& m, torch::nn::Module& net) {
+    torch::NoGradGuard no_grad;
+    const auto src = m.named_parameters();
+    auto dst = net.parameters();
+    if (src.size() != dst.size()) {
+        std::fprintf(stderr, "compare: %zu ctnn tensors vs %zu torch tensors\n", src.size(), dst.size());
+        std::exit(1);
+    }
+    for (std::size_t i = 0; i < src.size(); ++i) {
+        if (std::size_t(dst[i].numel()) != src[i].desc.size()) {
+            std::fprintf(stderr, "compare: tensor %s has %zu values, torch's %ld\n", src[i].name.c_str(), src[i].desc.size(),
+                         long(dst[i].numel()));
+            std::exit(1);
+        }
+        dst[i].copy_(torch::from_blob(src[i].value, dst[i].sizes(), torch::kFloat32));
+    }
+}
+
+inline void require_close(const char* what, const float* a, const float* b, std::size_t n, float tol) {
+    float worst = 0;
+    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+    if (!(worst <= tol)) {
+        std::fprintf(stderr, "compare: %s differ by %g between ctnn and libtorch\n", what, double(worst));
+        std::exit(1);
+    }
+}
+
+/// Median seconds of @p a and of @p b over @p rounds, run alternately (the first of a round alternates).
+template <class A, class B>
+std::pair<double, double> interleaved_medians(int rounds, A&& a, B&& b) {
+    std::vector<double> ta, tb;
+    auto time = [](auto& f) {
+        const auto t0 = clock_type::now();
+        f();
+        return std::chrono::duration<double>(clock_type::now() - t0).count();
+    };
+    for (int r = 0; r < rounds; ++r) {
+        if (r % 2 == 0) {
+            ta.push_back(time(a));
+            tb.push_back(time(b));
+        } else {
+            tb.push_back(time(b));
+            ta.push_back(time(a));
+        }
+    }
+    std::sort(ta.begin(), ta.end());
+    std::sort(tb.begin(), tb.end());
+    return {ta[ta.size() / 2], tb[tb.size() / 2]};
+}
+
+inline std::vector<float> uniform(std::size_t n, ctnn::rng& g, double lo = -1, double hi = 1) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = float(g.uniform(lo, hi));
+    return v;
+}
+
+/// Copies ctnn's parameters into the torch module by name: ctnn's name with its first @p skip
+/// characters removed (a model's "0.") is the torch parameter's name; shapes must agree.
+template <class Model>
+inline void copy_weights_by_name(Model& m, torch::nn::Module& net, std::size_t skip) {
+    torch::NoGradGuard no_grad;
+    auto dst = net.named_parameters();
+    std::size_t copied = 0;
+    for (const auto& p : m.named_parameters()) {
+        const std::string name = p.name.substr(skip);
+        auto* t = dst.find(name);
+        if (!t || std::size_t(t->numel()) != p.desc.size()) {
+            std::fprintf(stderr, "compare: torch has no parameter %s of %zu values\n", name.c_str(), p.desc.size());
+            std::exit(1);
+        }
+        t->copy_(torch::from_blob(p.value, t->sizes(), torch::kFloat32));
+        ++copied;
+    }
+    std::size_t defined = 0;
+    for (const auto& t : dst) defined += t.value().defined() ? 1 : 0;
+    if (copied != defined) {
+        std::fprintf(stderr, "compare: %zu ctnn tensors vs %zu torch tensors\n", copied, defined);
+        std::exit(1);
+    }
 }

@@ -71,65 +71,6 @@ struct torch_text_net : torch::nn::Module {
     }
 };
 
-/// Copies ctnn's parameters into the torch module, tensor by tensor in state_dict order (the same
-/// order and shapes in both: PyTorch's names and layouts).
-template <class Model>
-void copy_weights(Model& m, torch::nn::Module& net) {
-    torch::NoGradGuard no_grad;
-    const auto src = m.named_parameters();
-    auto dst = net.parameters();
-    if (src.size() != dst.size()) {
-        std::fprintf(stderr, "compare_lstm: %zu ctnn tensors vs %zu torch tensors\n", src.size(), dst.size());
-        std::exit(1);
-    }
-    for (std::size_t i = 0; i < src.size(); ++i) {
-        if (std::size_t(dst[i].numel()) != src[i].desc.size()) {
-            std::fprintf(stderr, "compare_lstm: tensor %s has %zu values, torch's %ld\n", src[i].name.c_str(), src[i].desc.size(),
-                         long(dst[i].numel()));
-            std::exit(1);
-        }
-        dst[i].copy_(torch::from_blob(src[i].value, dst[i].sizes(), torch::kFloat32));
-    }
-}
-
-void require_close(const char* what, const float* a, const float* b, std::size_t n, float tol) {
-    float worst = 0;
-    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-    if (!(worst <= tol)) {
-        std::fprintf(stderr, "compare_lstm: %s differ by %g between ctnn and libtorch\n", what, double(worst));
-        std::exit(1);
-    }
-}
-
-/// Median seconds of @p a and of @p b over @p rounds, run alternately (the first of a round alternates).
-template <class A, class B>
-std::pair<double, double> interleaved_medians(int rounds, A&& a, B&& b) {
-    std::vector<double> ta, tb;
-    auto time = [](auto& f) {
-        const auto t0 = clock_type::now();
-        f();
-        return std::chrono::duration<double>(clock_type::now() - t0).count();
-    };
-    for (int r = 0; r < rounds; ++r) {
-        if (r % 2 == 0) {
-            ta.push_back(time(a));
-            tb.push_back(time(b));
-        } else {
-            tb.push_back(time(b));
-            ta.push_back(time(a));
-        }
-    }
-    std::sort(ta.begin(), ta.end());
-    std::sort(tb.begin(), tb.end());
-    return {ta[ta.size() / 2], tb[tb.size() / 2]};
-}
-
-std::vector<float> uniform(std::size_t n, rng& g, double lo = -1, double hi = 1) {
-    std::vector<float> v(n);
-    for (auto& x : v) x = float(g.uniform(lo, hi));
-    return v;
-}
-
 void lstm_training(std::vector<row>& rows, int threads, int rounds) {
     constexpr std::size_t batch = 64, batches = 8, per_chunk = 8;
     rng g{seed{3}};

@@ -74,16 +74,20 @@ struct multi_head_attention {
             m_seed = g();
             m_counter = 0;
         }
-        /// Scratch: predict's projections and head outputs; backward's dO, d(q, k, v) and each row's dO·O.
-        static constexpr std::size_t scratch_size(std::size_t batch) noexcept { return batch * (4 * steps * E + Heads * steps); }
+        /// Scratch: predict's projections and head outputs, or backward's dO, d(q, k, v) and each row's
+        /// dO·O; then the attention kernel's own (ops::attention_scratch).
+        static constexpr std::size_t scratch_size(std::size_t batch) noexcept {
+            return own_scratch(batch) + ops::attention_scratch<P>(batch * Heads, steps, d);
+        }
 
-        void forward(const T* x, T* y, std::size_t batch, T* cache, mode m, T*) {
+        void forward(const T* x, T* y, std::size_t batch, T* cache, mode m, T* scratch) {
             m_dropped = m == mode::train && O.dropout > 0;
             if (m_dropped) m_forward_counter = m_counter++;
-            run_forward(x, y, batch, cache, cache + batch * steps * 3 * E, cache + batch * steps * 4 * E, m_dropped);
+            run_forward(x, y, batch, cache, cache + batch * steps * 3 * E, cache + batch * steps * 4 * E, m_dropped,
+                        scratch + own_scratch(batch));
         }
         void predict(const T* x, T* y, std::size_t batch, T* scratch) const {
-            run_forward(x, y, batch, scratch, scratch + batch * steps * 3 * E, nullptr, false);
+            run_forward(x, y, batch, scratch, scratch + batch * steps * 3 * E, nullptr, false, scratch + own_scratch(batch));
         }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads, T* scratch) {
             if (!param_grads && !dx) return;
@@ -99,9 +103,7 @@ struct multi_head_attention {
                 if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db_out, dy, n, E);
             }
             ops::gemm<P>(false, false, n, E, E, T(1), dy, E, m_w_out, E, T(0), d_o, E);
-            const auto s = info(batch, m_dropped);
-            ops::attention<P>(attn::backward_rows<T>{s, qkv, o, lse, d_o, delta, dqkv}, batch * Heads * steps);
-            ops::attention<P>(attn::backward_keys<T>{s, qkv, lse, d_o, delta, dqkv}, batch * Heads * steps);
+            ops::attention_backward<P>(info(batch, m_dropped), qkv, o, lse, d_o, delta, dqkv, batch, scratch + own_scratch(batch));
             if (param_grads) {
                 ops::gemm<P>(true, false, 3 * E, E, n, T(1), dqkv, 3 * E, x, E, T(1), m_dw_in, E);
                 if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db_in, dqkv, n, 3 * E);
@@ -118,6 +120,7 @@ struct multi_head_attention {
         }
 
     private:
+        static constexpr std::size_t own_scratch(std::size_t batch) noexcept { return batch * (4 * steps * E + Heads * steps); }
         attn::shape_info<T> info(std::size_t batch, bool dropped) const {
             attn::shape_info<T> s;
             s.steps = steps;
@@ -132,10 +135,10 @@ struct multi_head_attention {
             s.counter = m_forward_counter;
             return s;
         }
-        void run_forward(const T* x, T* y, std::size_t batch, T* qkv, T* o, T* lse, bool dropped) const {
+        void run_forward(const T* x, T* y, std::size_t batch, T* qkv, T* o, T* lse, bool dropped, T* scratch) const {
             const std::size_t n = batch * steps;
             ops::gemm<P>(false, true, n, 3 * E, E, T(1), x, E, m_w_in, E, T(0), qkv, 3 * E, epilogue<T>{m_b_in});
-            ops::attention<P>(attn::forward_rows<T>{info(batch, dropped), qkv, o, lse}, batch * Heads * steps);
+            ops::attention_forward<P>(info(batch, dropped), qkv, o, lse, batch, scratch);
             ops::gemm<P>(false, true, n, E, E, T(1), o, E, m_w_out, E, T(0), y, E, epilogue<T>{m_b_out});
         }
         T* m_w_in = nullptr;

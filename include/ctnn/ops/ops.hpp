@@ -14,6 +14,7 @@
 #include "../backend/conv_rules.hpp"
 #include "../backend/embedding_rules.hpp"
 #include "../backend/recurrent_rules.hpp"
+#include "../backend/cpu/attention.hpp"
 #include "../backend/cpu/gemm.hpp"
 #include "../backend/cuda/api.hpp"
 #include "../backend/policy.hpp"
@@ -484,13 +485,41 @@ void add_positions(const rules::add_positions<T>& op, std::size_t n) {
     else detail::cpu_for_each(n, op, 8);
 }
 
-/// Runs a fused attention rule (attention_rules.hpp) over @p n rows (batch·heads·T): one row per GPU
-/// thread; rows split among the CPU threads (each row written by one thread, so the result does not
-/// depend on the thread count).
-template <class P, class Op>
-void attention(const Op& op, std::size_t n) {
-    if constexpr (detail::is_cuda<P>) cuda_api::attention(op, n);
-    else detail::cpu_for_each(n, op, 4 * op.s.steps * op.s.d);
+/// Scratch values the fused attention needs for @p tasks (sample, head) pairs of @p steps positions and
+/// head size @p d: the CPU kernel's per-task blocks; nothing on the GPU.
+template <class P>
+constexpr std::size_t attention_scratch(std::size_t tasks, std::size_t steps, std::size_t d) noexcept {
+    return detail::is_cuda<P> ? 0 : tasks * backend::cpu::attention::task_scratch(steps, d);
+}
+
+/// Fused attention forward of every head of @p batch samples (attention_rules.hpp): the heads' outputs
+/// @p o and, unless null, each row's log-sum-exp @p lse. GPU: one query row per thread
+/// (attn::forward_rows); CPU: one (sample, head) task per thread, key-blocked (backend/cpu/attention.hpp).
+template <class P, class T>
+void attention_forward(const attn::shape_info<T>& s, const T* qkv, T* o, T* lse, std::size_t batch, T* scratch) {
+    if constexpr (detail::is_cuda<P>) cuda_api::attention(attn::forward_rows<T>{s, qkv, o, lse}, batch * s.heads * s.steps);
+    else {
+        const std::size_t per = backend::cpu::attention::task_scratch(s.steps, s.d);
+        detail::cpu_for_each(batch * s.heads, [&](std::size_t t) { backend::cpu::attention::forward_task(s, qkv, o, lse, t, scratch + t * per); },
+                             s.steps * s.steps * s.d);
+    }
+}
+/// Fused attention backward: d(q, k, v) of every head into @p dqkv from the forward's qkv, o, lse and
+/// the heads' output gradient @p d_o. GPU: attn::backward_rows (dq, and each row's dO·O into @p delta),
+/// then attn::backward_keys (dk, dv); CPU: one task per (sample, head).
+template <class P, class T>
+void attention_backward(const attn::shape_info<T>& s, const T* qkv, const T* o, const T* lse, const T* d_o, T* delta, T* dqkv,
+                        std::size_t batch, T* scratch) {
+    const std::size_t n = batch * s.heads * s.steps;
+    if constexpr (detail::is_cuda<P>) {
+        cuda_api::attention(attn::backward_rows<T>{s, qkv, o, lse, d_o, delta, dqkv}, n);
+        cuda_api::attention(attn::backward_keys<T>{s, qkv, lse, d_o, delta, dqkv}, n);
+    } else {
+        const std::size_t per = backend::cpu::attention::task_scratch(s.steps, s.d);
+        detail::cpu_for_each(batch * s.heads,
+                             [&](std::size_t t) { backend::cpu::attention::backward_task(s, qkv, o, lse, d_o, dqkv, t, scratch + t * per); },
+                             3 * s.steps * s.steps * s.d);
+    }
 }
 
 /// Runs a resampling rule (conv::zero_pad, conv::upsample_nearest, conv::concat_channels) over @p n elements.
