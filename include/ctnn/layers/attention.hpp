@@ -103,7 +103,7 @@ struct multi_head_attention {
                 if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db_out, dy, n, E);
             }
             ops::gemm<P>(false, false, n, E, E, T(1), dy, E, m_w_out, E, T(0), d_o, E);
-            ops::attention_backward<P>(info(batch, m_dropped), qkv, o, lse, d_o, delta, dqkv, batch, scratch + own_scratch(batch));
+            ops::attention_backward<P, d>(info(batch, m_dropped), qkv, o, lse, d_o, delta, dqkv, batch, scratch + own_scratch(batch));
             if (param_grads) {
                 ops::gemm<P>(true, false, 3 * E, E, n, T(1), dqkv, 3 * E, x, E, T(1), m_dw_in, E);
                 if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db_in, dqkv, n, 3 * E);
@@ -138,7 +138,7 @@ struct multi_head_attention {
         void run_forward(const T* x, T* y, std::size_t batch, T* qkv, T* o, T* lse, bool dropped, T* scratch) const {
             const std::size_t n = batch * steps;
             ops::gemm<P>(false, true, n, 3 * E, E, T(1), x, E, m_w_in, E, T(0), qkv, 3 * E, epilogue<T>{m_b_in});
-            ops::attention_forward<P>(info(batch, dropped), qkv, o, lse, batch, scratch);
+            ops::attention_forward<P, d>(info(batch, dropped), qkv, o, lse, batch, scratch);
             ops::gemm<P>(false, true, n, E, E, T(1), o, E, m_w_out, E, T(0), y, E, epilogue<T>{m_b_out});
         }
         T* m_w_in = nullptr;

@@ -492,22 +492,23 @@ constexpr std::size_t attention_scratch(std::size_t tasks, std::size_t steps, st
     return detail::is_cuda<P> ? 0 : tasks * backend::cpu::attention::task_scratch(steps, d);
 }
 
-/// Fused attention forward of every head of @p batch samples (attention_rules.hpp): the heads' outputs
+/// Fused attention forward of every head of @p batch samples (attention_rules.hpp; @p D: the head size
+/// when known at compile time, 0 otherwise — the CPU kernel keeps a row in registers then): the heads' outputs
 /// @p o and, unless null, each row's log-sum-exp @p lse. GPU: one query row per thread
 /// (attn::forward_rows); CPU: one (sample, head) task per thread, key-blocked (backend/cpu/attention.hpp).
-template <class P, class T>
+template <class P, std::size_t D = 0, class T>
 void attention_forward(const attn::shape_info<T>& s, const T* qkv, T* o, T* lse, std::size_t batch, T* scratch) {
     if constexpr (detail::is_cuda<P>) cuda_api::attention(attn::forward_rows<T>{s, qkv, o, lse}, batch * s.heads * s.steps);
     else {
         const std::size_t per = backend::cpu::attention::task_scratch(s.steps, s.d);
-        detail::cpu_for_each(batch * s.heads, [&](std::size_t t) { backend::cpu::attention::forward_task(s, qkv, o, lse, t, scratch + t * per); },
+        detail::cpu_for_each(batch * s.heads, [&](std::size_t t) { backend::cpu::attention::forward_task<D>(s, qkv, o, lse, t, scratch + t * per); },
                              s.steps * s.steps * s.d);
     }
 }
 /// Fused attention backward: d(q, k, v) of every head into @p dqkv from the forward's qkv, o, lse and
 /// the heads' output gradient @p d_o. GPU: attn::backward_rows (dq, and each row's dO·O into @p delta),
 /// then attn::backward_keys (dk, dv); CPU: one task per (sample, head).
-template <class P, class T>
+template <class P, std::size_t D = 0, class T>
 void attention_backward(const attn::shape_info<T>& s, const T* qkv, const T* o, const T* lse, const T* d_o, T* delta, T* dqkv,
                         std::size_t batch, T* scratch) {
     const std::size_t n = batch * s.heads * s.steps;
@@ -517,7 +518,7 @@ void attention_backward(const attn::shape_info<T>& s, const T* qkv, const T* o, 
     } else {
         const std::size_t per = backend::cpu::attention::task_scratch(s.steps, s.d);
         detail::cpu_for_each(batch * s.heads,
-                             [&](std::size_t t) { backend::cpu::attention::backward_task(s, qkv, o, lse, d_o, dqkv, t, scratch + t * per); },
+                             [&](std::size_t t) { backend::cpu::attention::backward_task<D>(s, qkv, o, lse, d_o, dqkv, t, scratch + t * per); },
                              3 * s.steps * s.steps * s.d);
     }
 }

@@ -347,9 +347,10 @@ TEST_CASE("transformer_encoder_layer: gradients match finite differences (post-n
 namespace {
 /// The CPU's key-blocked attention kernel against the per-row rules (the GPU's) on sequences longer than
 /// a block: outputs, log-sum-exp and d(q, k, v), with key padding, the causal mask and dropout.
-template <class T>
+template <class T, std::size_t D = 0>
 void check_blocked_attention(bool causal, double dropout, double tol) {
-    constexpr std::size_t steps = 150, E = 12, heads = 3, batch = 2;  // 3 key blocks, the last one partial
+    // 3 key blocks, the last one partial; D > 0: the kernel's compile-time head size (rows in registers)
+    constexpr std::size_t steps = 150, heads = 3, E = heads * (D ? D : 4), batch = 2;
     rng g{seed{21}};
     std::vector<T> qkv(batch * steps * 3 * E), d_o(batch * steps * E);
     for (auto& v : qkv) v = T(g.uniform(-2, 2));
@@ -373,8 +374,8 @@ void check_blocked_attention(bool causal, double dropout, double tol) {
         attn::backward_rows<T>{s, qkv.data(), o_ref.data(), lse_ref.data(), d_o.data(), delta.data(), dqkv_ref.data()}(i);
     for (std::size_t i = 0; i < rows; ++i) attn::backward_keys<T>{s, qkv.data(), lse_ref.data(), d_o.data(), delta.data(), dqkv_ref.data()}(i);
     std::vector<T> o(o_ref.size()), lse(rows), dqkv(qkv.size()), scratch(ops::attention_scratch<cpu>(batch * heads, steps, s.d));
-    ops::attention_forward<cpu>(s, qkv.data(), o.data(), lse.data(), batch, scratch.data());
-    ops::attention_backward<cpu>(s, qkv.data(), o.data(), lse.data(), d_o.data(), delta.data(), dqkv.data(), batch, scratch.data());
+    ops::attention_forward<cpu, D>(s, qkv.data(), o.data(), lse.data(), batch, scratch.data());
+    ops::attention_backward<cpu, D>(s, qkv.data(), o.data(), lse.data(), d_o.data(), delta.data(), dqkv.data(), batch, scratch.data());
     for (std::size_t i = 0; i < o.size(); ++i) REQUIRE(double(o[i]) == Approx(double(o_ref[i])).epsilon(tol).margin(tol));
     for (std::size_t i = 0; i < rows; ++i) REQUIRE(double(lse[i]) == Approx(double(lse_ref[i])).epsilon(tol).margin(tol));
     for (std::size_t i = 0; i < dqkv.size(); ++i) {
@@ -390,4 +391,7 @@ TEST_CASE("attention: the CPU's key-blocked kernel equals the per-row rules over
     check_blocked_attention<double>(true, 0.25, 1e-12);
     check_blocked_attention<float>(false, 0.1, 2e-5);
     check_blocked_attention<float>(true, 0.0, 2e-5);
+    check_blocked_attention<double, 16>(true, 0.2, 1e-12);  // head sizes that fill whole vectors
+    check_blocked_attention<float, 32>(false, 0.0, 2e-5);
+    check_blocked_attention<float, 16>(true, 0.3, 2e-5);
 }

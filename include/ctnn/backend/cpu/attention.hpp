@@ -21,7 +21,7 @@ namespace ctnn::backend::cpu::attention {
 inline constexpr std::size_t block = 64;
 
 /// Scratch values one task needs for sequences of @p steps positions, head size @p d.
-constexpr std::size_t task_scratch(std::size_t steps, std::size_t d) noexcept { return 2 * d * block + 4 * block + 2 * steps; }
+constexpr std::size_t task_scratch(std::size_t steps, std::size_t d) noexcept { return 2 * d * block + 5 * block + 2 * steps; }
 
 namespace detail {
 template <class T>
@@ -46,7 +46,7 @@ void scores(const T* q, const T* kt, std::size_t d, std::size_t n, T scale, T* s
 
 /// y[0, d) += a · x[0, d).
 template <class T>
-void axpy(T a, const T* x, T* y, std::size_t d) noexcept {
+[[gnu::always_inline]] inline void axpy(T a, const T* x, T* y, std::size_t d) noexcept {
     constexpr std::size_t W = vec<T>::size;
     std::size_t c = 0;
     const vec<T> av(a);
@@ -73,10 +73,10 @@ void transpose_block(const T* rows, std::size_t ld, std::size_t n, std::size_t d
 
 /// Forward of head h of sample b (task = b·heads + h): the heads' output rows and, when @p lse is not
 /// null, each row's log-sum-exp. The same values as attn::forward_rows up to rounding.
-template <class T>
+template <std::size_t D = 0, class T>
 void forward_task(const attn::shape_info<T>& s, const T* qkv, T* o, T* lse, std::size_t task, T* scratch) noexcept {
     using namespace detail;
-    const std::size_t b = task / s.heads, h = task % s.heads, d = s.d, T_ = s.steps, ld = 3 * s.E;
+    const std::size_t b = task / s.heads, h = task % s.heads, d = D ? D : s.d, T_ = s.steps, ld = 3 * s.E;
     T *kt = scratch, *vt = kt + d * block, *sc = vt + d * block, *p = sc + block, *m = p + 2 * block, *l = m + T_;
     (void)vt;
     const T* q0 = qkv + s.row(b, 0) * ld + h * d;
@@ -110,10 +110,21 @@ void forward_task(const attn::shape_info<T>& s, const T* qkv, T* o, T* lse, std:
             T sum = 0;
             for (std::size_t j = 0; j < jn; ++j) sum += p[j];
             l[i] += sum;
-            for (std::size_t j = 0; j < jn; ++j) {
-                const T pk = p[j] * s.keep(b, h, i, kb + j);
-                if (pk != T(0)) axpy(pk, v0 + (kb + j) * ld, oi, d);
-            }
+            if (s.dropout > 0)
+                for (std::size_t j = 0; j < jn; ++j) p[j] *= s.keep(b, h, i, kb + j);
+            constexpr std::size_t W = vec<T>::size;
+            if constexpr (D != 0 && D % W == 0 && D / W <= 8) {  // o_i in registers over the block
+                vec<T> acc[D / W];
+                for (std::size_t v = 0; v < D / W; ++v) acc[v] = vec<T>::load_unaligned(oi + v * W);
+                for (std::size_t j = 0; j < jn; ++j) {
+                    const vec<T> pj(p[j]);
+                    const T* vj = v0 + (kb + j) * ld;
+                    for (std::size_t v = 0; v < D / W; ++v) acc[v] = xsimd::fma(pj, vec<T>::load_unaligned(vj + v * W), acc[v]);
+                }
+                for (std::size_t v = 0; v < D / W; ++v) acc[v].store_unaligned(oi + v * W);
+            } else
+                for (std::size_t j = 0; j < jn; ++j)
+                    if (p[j] != T(0)) axpy(p[j], v0 + (kb + j) * ld, oi, d);
         }
     }
     for (std::size_t i = 0; i < T_; ++i) {
@@ -126,12 +137,12 @@ void forward_task(const attn::shape_info<T>& s, const T* qkv, T* o, T* lse, std:
 /// Backward of head h of sample b: dq, dk, dv of that head into dqkv (every row of its columns written),
 /// from the forward's qkv, o, lse and the output gradient d_o. The same values as attn::backward_rows
 /// followed by attn::backward_keys, up to rounding.
-template <class T>
+template <std::size_t D = 0, class T>
 void backward_task(const attn::shape_info<T>& s, const T* qkv, const T* o, const T* lse, const T* d_o, T* dqkv, std::size_t task,
                    T* scratch) noexcept {
     using namespace detail;
-    const std::size_t b = task / s.heads, h = task % s.heads, d = s.d, T_ = s.steps, ld = 3 * s.E;
-    T *kt = scratch, *vt = kt + d * block, *sc = vt + d * block, *p = sc + block, *dp = p + block, *ds = dp + block,
+    const std::size_t b = task / s.heads, h = task % s.heads, d = D ? D : s.d, T_ = s.steps, ld = 3 * s.E;
+    T *kt = scratch, *vt = kt + d * block, *sc = vt + d * block, *p = sc + block, *dp = p + 2 * block, *ds = dp + block,
       *delta = ds + block;
     const T* q0 = qkv + s.row(b, 0) * ld + h * d;
     const T* k0 = q0 + s.E;
@@ -165,14 +176,45 @@ void backward_task(const attn::shape_info<T>& s, const T* qkv, const T* o, const
             exp_shifted(sc, L[i], p, jn);
             scores(doi, vt, d, jn, T(1), dp);
             T* dqi = dq0 + i * ld;
-            for (std::size_t j = 0; j < jn; ++j) {
-                const T keep = s.keep(b, h, i, kb + j);
-                const T pk = p[j] * keep;
-                ds[j] = p[j] * (keep * dp[j] - delta[i]) * s.scale;
-                if (pk != T(0)) axpy(pk, doi, dv0 + (kb + j) * ld, d);
-                axpy(ds[j], qi, dk0 + (kb + j) * ld, d);
-                axpy(ds[j], k0 + (kb + j) * ld, dqi, d);
-            }
+            if (s.dropout > 0)
+                for (std::size_t j = 0; j < jn; ++j) {
+                    const T keep = s.keep(b, h, i, kb + j);
+                    p[block + j] = p[j] * keep;  // (p's second half: the kept probabilities)
+                    ds[j] = p[j] * (keep * dp[j] - delta[i]) * s.scale;
+                }
+            else
+                for (std::size_t j = 0; j < jn; ++j) {
+                    p[block + j] = p[j];
+                    ds[j] = p[j] * (dp[j] - delta[i]) * s.scale;
+                }
+            constexpr std::size_t W = vec<T>::size;
+            if constexpr (D != 0 && D % W == 0 && D / W <= 8) {
+                // compile-time head size: dq_i stays in registers over the block, dk_j and dv_j are D/W FMAs each
+                vec<T> acc[D / W];
+                for (std::size_t v = 0; v < D / W; ++v) acc[v] = vec<T>::load_unaligned(dqi + v * W);
+                vec<T> qv[D / W], dov[D / W];
+                for (std::size_t v = 0; v < D / W; ++v) {
+                    qv[v] = vec<T>::load_unaligned(qi + v * W);
+                    dov[v] = vec<T>::load_unaligned(doi + v * W);
+                }
+                for (std::size_t j = 0; j < jn; ++j) {
+                    const vec<T> dsj(ds[j]), pkj(p[block + j]);
+                    const T* kj = k0 + (kb + j) * ld;
+                    T* dkj = dk0 + (kb + j) * ld;
+                    T* dvj = dv0 + (kb + j) * ld;
+                    for (std::size_t v = 0; v < D / W; ++v) {
+                        acc[v] = xsimd::fma(dsj, vec<T>::load_unaligned(kj + v * W), acc[v]);
+                        xsimd::fma(dsj, qv[v], vec<T>::load_unaligned(dkj + v * W)).store_unaligned(dkj + v * W);
+                        xsimd::fma(pkj, dov[v], vec<T>::load_unaligned(dvj + v * W)).store_unaligned(dvj + v * W);
+                    }
+                }
+                for (std::size_t v = 0; v < D / W; ++v) acc[v].store_unaligned(dqi + v * W);
+            } else
+                for (std::size_t j = 0; j < jn; ++j) {
+                    if (p[block + j] != T(0)) axpy(p[block + j], doi, dv0 + (kb + j) * ld, d);
+                    axpy(ds[j], qi, dk0 + (kb + j) * ld, d);
+                    axpy(ds[j], k0 + (kb + j) * ld, dqi, d);
+                }
         }
     }
 }
