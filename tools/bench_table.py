@@ -62,3 +62,11 @@ cnn = os.path.join(out, "compare_cnn.md")
 if os.path.exists(cnn):
     print("\n## CNN and conv2d: ctnn vs libtorch, same process, same threads\n")
     print(open(cnn).read())
+
+for name, title in (("compare_lstm", "LSTM and the text classifier: ctnn vs libtorch"),
+                    ("compare_lstm_avx2", "The same with ctnn's AVX2 paths (-mno-avx512f)"),
+                    ("compare_attention", "Attention and a transformer encoder layer: ctnn vs libtorch")):
+    path = os.path.join(out, name + ".md")
+    if os.path.exists(path):
+        print(f"\n## {title}\n")
+        print(open(path).read())
