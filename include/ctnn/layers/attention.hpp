@@ -9,8 +9,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "../backend/attention_rules.hpp"
+#include "../core/error.hpp"
 #include "../ops/ops.hpp"
 #include "concepts.hpp"
 #include "sequence.hpp"
@@ -109,6 +112,39 @@ struct multi_head_attention {
                 if constexpr (O.bias) ops::accumulate_column_sums<P>(m_db_in, dqkv, n, 3 * E);
             }
             if (dx) ops::gemm<P>(false, false, n, E, 3 * E, T(1), dqkv, 3 * E, m_w_in, E, T(0), dx, E);
+        }
+
+        /// The KV cache of one sequence for batch-1 generation (`step`): every position's projections
+        /// [T, 3E] (keys and values kept, the query of the newest position) and head outputs; allocated
+        /// once, `reset()` to start a new sequence.
+        struct kv_cache {
+            std::vector<T> qkv = std::vector<T>(steps * 3 * E), o = std::vector<T>(steps * E);
+            std::size_t t = 0;  ///< positions fed so far
+            void reset() noexcept { t = 0; }
+        };
+        /// One position of one sequence (CPU, a causal layer): y[0, E) is what predict gives at position
+        /// c.t for the positions fed so far; the position's key and value join the cache. Attends over
+        /// c.t + 1 keys instead of recomputing every position. Throws ctnn::error past T positions.
+        void step(const T* x, kv_cache& c, T* y) const
+            requires std::same_as<P, cpu>
+        {
+            static_assert(O.causal, "ctnn::multi_head_attention: step() (generation with a KV cache) needs a causal layer, {.causal = true}");
+            if (c.t >= steps) [[unlikely]]
+                detail::fail("multi_head_attention: the KV cache is full (" + std::to_string(steps) +
+                             " positions, the model's sequence length); reset() it to start again");
+            T* row = c.qkv.data() + c.t * 3 * E;
+            ops::gemm<P>(false, true, 1, 3 * E, E, T(1), x, E, m_w_in, E, T(0), row, 3 * E, epilogue<T>{m_b_in});
+            attn::shape_info<T> s;
+            s.steps = steps;
+            s.E = E;
+            s.heads = Heads;
+            s.d = d;
+            s.scale = T(1) / std::sqrt(T(d));
+            s.causal = true;
+            const attn::forward_rows<T> rule{s, c.qkv.data(), c.o.data(), nullptr};
+            for (std::size_t h = 0; h < Heads; ++h) rule(h * steps + c.t);
+            ops::gemm<P>(false, true, 1, E, E, T(1), c.o.data() + c.t * E, E, m_w_out, E, T(0), y, E, epilogue<T>{m_b_out});
+            ++c.t;
         }
 
         /// The attention-dropout mask stream: its seed and the number of training forwards drawn so far.

@@ -73,6 +73,11 @@ struct dense {
             }
             ops::gemm<P>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N, ep);
         }
+        /// y = x·Wᵀ + b for @p rows rows of `in` values (any number of rows, e.g. one position of a
+        /// sequence layer while generating).
+        void predict_rows(const T* x, T* y, std::size_t rows) const {
+            ops::gemm<P>(false, true, rows, N, in, T(1), x, in, m_w, in, T(0), y, N, epilogue<T>{Bias ? m_b : nullptr});
+        }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) {
             const std::size_t rows = batch * rows_per_sample;
             if (param_grads) {

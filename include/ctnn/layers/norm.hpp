@@ -169,6 +169,11 @@ struct layer_norm {
             ops::layer_norm<P>(norm::layer_norm_forward<T>{x, y, m_gamma, m_beta, nullptr, nullptr, N, T(O.eps)}, batch * rows,
                                static_cast<T*>(nullptr));
         }
+        /// Normalises @p n rows of N values (any number, e.g. one position while generating).
+        void predict_rows(const T* x, T* y, std::size_t n) const {
+            ops::layer_norm<P>(norm::layer_norm_forward<T>{x, y, m_gamma, m_beta, nullptr, nullptr, N, T(O.eps)}, n,
+                               static_cast<T*>(nullptr));
+        }
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* cache, bool param_grads,
                       T* scratch) const {
             const std::size_t n = batch * rows;

@@ -7,7 +7,10 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 
+#include "../core/error.hpp"
 #include "../core/init.hpp"
 #include "../ops/ops.hpp"
 #include "concepts.hpp"
@@ -15,6 +18,12 @@
 namespace ctnn {
 
 namespace detail {
+/// Throws ctnn::error naming @p layer unless position @p t < @p steps.
+inline void check_position(std::size_t t, std::size_t steps, std::string_view layer) {
+    if (t >= steps) [[unlikely]]
+        fail(std::string(layer) + ": position " + std::to_string(t) + " is beyond the " + std::to_string(steps) +
+             " positions of the model's sequences");
+}
 template <shape_type In>
 constexpr void check_sequence_shape() {
     static_assert(In::rank == 2, "ctnn: position codes take sequences shape<T, E> (T positions of E values), e.g. after an embedding");
@@ -53,6 +62,13 @@ struct positional_embedding {
         void predict(const T* x, T* y, std::size_t batch) const {
             ops::add_positions<P>(rules::add_positions<T>{x, m_w, y, In::size, E}, batch * In::size);
         }
+        /// One position @p t of one sequence (batch-1 generation, CPU): y[0, E) = x + weight[t, :].
+        void step(const T* x, std::size_t t, T* y) const
+            requires std::same_as<P, cpu>
+        {
+            detail::check_position(t, steps, name);
+            for (std::size_t j = 0; j < E; ++j) y[j] = x[j] + m_w[t * E + j];
+        }
         /// dW += Σ over the batch of dy; dx = dy.
         void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool param_grads) const {
             if (param_grads) ops::accumulate_column_sums<P>(m_dw, dy, batch, In::size);
@@ -80,6 +96,13 @@ struct sinusoidal_encoding {
         void forward(const T* x, T* y, std::size_t batch, T*, mode) const { predict(x, y, batch); }
         void predict(const T* x, T* y, std::size_t batch) const {
             ops::add_positions<P>(rules::add_positions<T>{x, nullptr, y, In::size, E}, batch * In::size);
+        }
+        /// One position @p t of one sequence (batch-1 generation, CPU): y[0, E) = x + the code of position t.
+        void step(const T* x, std::size_t t, T* y) const
+            requires std::same_as<P, cpu>
+        {
+            detail::check_position(t, In::dims[0], name);
+            for (std::size_t j = 0; j < E; ++j) y[j] = x[j] + T(rules::sinusoid(t, j, E));
         }
         void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T*, bool) const {
             if (dx) ops::copy<P>(dx, dy, batch * In::size);

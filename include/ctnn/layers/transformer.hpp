@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../backend/rules.hpp"
 #include "../model/chain.hpp"
@@ -202,6 +203,45 @@ struct transformer_encoder_layer {
                 m_attn.backward(A, nullptr, d0, d1, batch, at(cache, batch, r_attn), pg, sub);  // d norm1(x)
                 m_norm1.backward(x, A, d1, dx ? d0 : nullptr, batch, at(cache, batch, r_norm1), pg, sub);
                 if (dx) ops::add<P>(d2, d0, dx, ne);
+            }
+        }
+
+        /// The state of one sequence for batch-1 generation (`step`): the attention's KV cache and the
+        /// rows one position needs; allocated once, `reset()` to start a new sequence.
+        struct stream_state {
+            typename attn_t::kv_cache attn;
+            std::vector<T> rows = std::vector<T>(4 * E + 2 * F);
+            void reset() noexcept { attn.reset(); }
+            std::size_t position() const noexcept { return attn.t; }
+        };
+        /// One position of one sequence (CPU, a `.causal` layer; dropout off): y[0, E) equals predict's
+        /// output at that position for the positions fed so far, at the cost of one position (the
+        /// attention reads the cached keys and values) instead of all of them.
+        void step(const T* x, stream_state& st, T* y) const
+            requires std::same_as<P, cpu>
+        {
+            static_assert(O.causal, "ctnn::transformer_encoder_layer: step() (generation with a KV cache) needs {.causal = true}");
+            T *a = st.rows.data(), *b = a + E, *c = b + E, *f1 = c + E, *g = f1 + F, *f2 = g + F;
+            auto ff = [&](const T* h, T* out) {
+                m_lin1.predict_rows(h, f1, 1);
+                for (std::size_t j = 0; j < F; ++j)
+                    g[j] = O.activation == transformer_activation::gelu ? rules::gelu(f1[j]) : (f1[j] > T(0) ? f1[j] : T(0));
+                m_lin2.predict_rows(g, out, 1);
+            };
+            if constexpr (!O.norm_first) {
+                m_attn.step(x, st.attn, a);
+                for (std::size_t j = 0; j < E; ++j) a[j] += x[j];
+                m_norm1.predict_rows(a, b, 1);
+                ff(b, f2);
+                for (std::size_t j = 0; j < E; ++j) c[j] = b[j] + f2[j];
+                m_norm2.predict_rows(c, y, 1);
+            } else {
+                m_norm1.predict_rows(x, a, 1);
+                m_attn.step(a, st.attn, b);
+                for (std::size_t j = 0; j < E; ++j) b[j] += x[j];
+                m_norm2.predict_rows(b, c, 1);
+                ff(c, f2);
+                for (std::size_t j = 0; j < E; ++j) y[j] = b[j] + f2[j];
             }
         }
 

@@ -395,3 +395,38 @@ TEST_CASE("attention: the CPU's key-blocked kernel equals the per-row rules over
     check_blocked_attention<float, 32>(false, 0.0, 2e-5);
     check_blocked_attention<float, 16>(true, 0.3, 2e-5);
 }
+
+TEST_CASE("generation with a KV cache: stepping position by position equals predict on the whole prefix", "[transformer][step]") {
+    constexpr std::size_t T_ = 7, V = 11, E = 8;
+    using block_pre = transformer_encoder_layer<{.nhead = 2, .dim_feedforward = 12, .activation = transformer_activation::gelu,
+                                                 .norm_first = true, .causal = true}>;
+    using block_post = transformer_encoder_layer<{.nhead = 4, .dim_feedforward = 6, .causal = true}>;
+    using gpt = sequential<input<T_>, embedding<V, E>, positional_embedding<{.init_std = 0.3}>, named<"layers.0", block_pre>,
+                           named<"layers.1", block_post>, sinusoidal_encoding, layer_norm<>, dense<V>>;
+    gpt m{seed{17}};
+    m.eval();
+    const std::vector<float> ids{3, 1, 4, 1, 5, 9, 2};
+    const auto full = m.predict(ids);  // causal: position t of the full sequence depends on positions <= t only
+    const float* emb = m.parameter_values().data();  // "0.weight" comes first
+    typename std::remove_cvref_t<decltype(m.layer<2>())>::stream_state s0;
+    typename std::remove_cvref_t<decltype(m.layer<3>())>::stream_state s1;
+    std::array<float, E> a{}, b{};
+    std::array<float, V> logits{};
+    for (std::size_t t = 0; t < T_; ++t) {
+        m.layer<1>().step(emb + std::size_t(ids[t]) * E, t, a.data());
+        m.layer<2>().step(a.data(), s0, b.data());
+        m.layer<3>().step(b.data(), s1, a.data());
+        m.layer<4>().step(a.data(), t, b.data());
+        m.layer<5>().predict_rows(b.data(), a.data(), 1);
+        m.layer<6>().predict_rows(a.data(), logits.data(), 1);
+        for (std::size_t j = 0; j < V; ++j) {
+            INFO("position " << t << " logit " << j);
+            REQUIRE(logits[j] == Approx(full.data()[t * V + j]).epsilon(1e-4).margin(1e-5));
+        }
+    }
+    REQUIRE(s0.position() == T_);
+    REQUIRE_THROWS_WITH(m.layer<2>().step(a.data(), s0, b.data()), Catch::Contains("KV cache is full"));
+    REQUIRE_THROWS_WITH(m.layer<1>().step(a.data(), T_, b.data()), Catch::Contains("position 7 is beyond the 7 positions"));
+    s0.reset();
+    REQUIRE(s0.position() == 0);
+}
