@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/char_corpus.hpp"
+
 using namespace ctnn;
 namespace text = ctnn::data::text;
 
@@ -30,62 +32,11 @@ using char_lm = sequential<input<steps>,                                        
 static_assert(std::is_same_v<char_lm::output_shape, shape<steps, vocab_size>>);
 using lstm_layer = std::remove_cvref_t<decltype(std::declval<const char_lm&>().layer<1>())>;
 
-/// The topics of Debian's English `fortunes` package in @p dir: the files with a `<topic>.u8` marker
-/// beside them (the Italian links of fortunes-it and `brasil` have none; language folders are skipped).
-std::vector<std::string> english_topics(const std::filesystem::path& dir) {
-    std::vector<std::string> topics;
-    for (const auto& p : text::list_fortune_files(dir)) {
-        auto marker = p;
-        marker += ".u8";
-        if (std::filesystem::exists(marker)) topics.push_back(p.filename().string());
-    }
-    if (topics.empty())
-        ctnn::detail::fail("no English fortune topics (files with a .u8 marker) in '" + dir.string() +
-                           "'; install the Debian package `fortunes`");
-    return topics;
-}
-
-/// The entries' character ids, each entry followed by '\n' (the separator: fortunes end in a line break).
-std::vector<std::int32_t> char_stream(const text::vocabulary& vocab, const std::vector<std::string>& entries,
-                                      const std::vector<std::size_t>& order) {
-    const text::char_tokenizer chars;
-    const std::int32_t newline = vocab.id("\n");
-    std::vector<std::int32_t> s;
-    for (const std::size_t i : order) {
-        const auto ids = text::encode(vocab, chars, entries[i]);
-        s.insert(s.end(), ids.begin(), ids.end());
-        s.push_back(newline);
-    }
-    return s;
-}
-
-/// Window k = stream[65k, 65k + 65) as model input (ids 0..63, as floats) and labels (ids 1..64).
-void fill_window(const std::vector<std::int32_t>& stream, std::size_t k, float* x, std::int32_t* y) {
-    const std::int32_t* w = stream.data() + k * window;
-    for (std::size_t t = 0; t < steps; ++t) {
-        x[t] = float(w[t]);
-        y[t] = w[t + 1];
-    }
-}
-
-/// Mean cross-entropy over every target of every window of @p stream, in bits.
-double bits_per_char(const char_lm& m, const std::vector<std::int32_t>& stream) {
-    constexpr std::size_t chunk = 256;
-    const std::size_t n = stream.size() / window;
-    std::vector<float> x(chunk * steps), y(chunk * steps * vocab_size), dy(y.size());
-    std::vector<std::int32_t> labels(chunk * steps);
-    const loss::cross_entropy ce{vocab_size};
-    double nats = 0;
-    for (std::size_t s = 0; s < n; s += chunk) {
-        const std::size_t b = std::min(chunk, n - s);
-        for (std::size_t i = 0; i < b; ++i) fill_window(stream, s + i, x.data() + i * steps, labels.data() + i * steps);
-        m.predict_into(x.data(), y.data(), b);
-        const std::span<const float> yb(y.data(), b * steps * vocab_size);
-        nats += double(ce(yb, std::span<const std::int32_t>(labels.data(), b * steps), std::span<float>(dy.data(), yb.size()), b)) *
-                double(b * steps);
-    }
-    return nats / double(n * steps) / std::log(2.0);
-}
+using example::char_corpus::bits_per_char;
+using example::char_corpus::char_stream;
+using example::char_corpus::english_topics;
+using example::char_corpus::int32_array;
+constexpr auto fill_window = example::char_corpus::fill_window<steps>;
 
 /// Generation through the LSTM's batch-1 streaming step: the embedding row of a character → lstm.step →
 /// logits = W·h + b of the dense layer; top-k sampling from softmax(logits / temperature). Reads the
@@ -143,12 +94,6 @@ private:
     std::array<std::int32_t, vocab_size> m_order{};
     std::array<double, vocab_size> m_p{};
 };
-
-io::npy_array int32_array(const std::vector<std::int32_t>& v) {
-    io::npy_array a{"<i4", {v.size()}, std::string(v.size() * sizeof(std::int32_t), '\0')};
-    std::memcpy(a.data.data(), v.data(), a.data.size());
-    return a;
-}
 
 int main(int argc, char** argv) {
     CLI::App app{"ctnn example 10: character LSTM language model on the English fortunes"};
@@ -241,7 +186,7 @@ int main(int argc, char** argv) {
             const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             train_seconds += sec;
             train_bpc = total / double(n_train) / std::log(2.0);
-            test_bpc = bits_per_char(m, test_ids);
+            test_bpc = bits_per_char<steps, vocab_size>(m, test_ids);
             std::printf("epoch %zu: train loss %.4f nat (%.4f bpc)  test %.4f bpc  (%.1f s, %.0f chars/s)\n", e,
                         total / double(n_train), train_bpc, test_bpc, sec, double(n_train * steps) / sec);
             std::fflush(stdout);
@@ -250,7 +195,7 @@ int main(int argc, char** argv) {
                        ", \"seconds\": " + std::to_string(sec) + "}";
         }
         if (epochs == 0) {
-            test_bpc = bits_per_char(m, test_ids);
+            test_bpc = bits_per_char<steps, vocab_size>(m, test_ids);
             std::printf("held-out %.4f bits per character\n", test_bpc);
         }
         if (!save_path.empty()) {
@@ -305,16 +250,7 @@ int main(int argc, char** argv) {
                         us_step, us_char, vocab_size, hidden, top_k);
         }
         if (!json_path.empty()) {
-            std::string esc;
-            for (const char ch : sample) {
-                if (ch == '"' || ch == '\\') esc += '\\', esc += ch;
-                else if (ch == '\n') esc += "\\n";
-                else if (static_cast<unsigned char>(ch) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(ch));
-                    esc += buf;
-                } else esc += ch;
-            }
+            const std::string esc = example::char_corpus::json_escape(sample);
             const std::string json = "{\"example\": \"10_char_lm\", \"vocab_size\": " + std::to_string(vocab_size) +
                                      ", \"train_chars\": " + std::to_string(train_ids.size()) +
                                      ", \"test_chars\": " + std::to_string(test_ids.size()) +
