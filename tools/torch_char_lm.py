@@ -91,11 +91,13 @@ def bits_per_char(model, test):
     return total / (test.shape[0] * (WINDOW - 1)) / math.log(2)
 
 
-def run(data, epochs, seed):
+def train_model(data, epochs, seed, make_model, lr):
+    """Trains make_model(vocab_size) (built after torch.manual_seed(seed)) with Adam(lr), batch 32, windows
+    reshuffled each epoch by a generator seeded with `seed`; returns the model and the per-epoch metrics."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = CharLM(data["vocab_size"])
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    model = make_model(data["vocab_size"])
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     train = data["train"]
     n = train.shape[0]
@@ -116,7 +118,11 @@ def run(data, epochs, seed):
         history.append(m)
         print(f"seed {seed} epoch {epoch}: train loss {m['train_loss']:.4f} nat ({m['train_bpc']:.4f} bpc)  "
               f"test {m['test_bpc']:.4f} bpc  ({m['seconds']:.1f} s)", flush=True)
-    return {"seed": seed, "epochs": history, "final": history[-1]}
+    return model, {"seed": seed, "epochs": history, "final": history[-1] if history else None}
+
+
+def run(data, epochs, seed):
+    return train_model(data, epochs, seed, CharLM, LR)[1]
 
 
 def main():

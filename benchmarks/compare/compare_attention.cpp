@@ -183,40 +183,21 @@ void memory_bench(std::vector<row>& rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path;
-    std::vector<int> thread_counts{1, 2};
-    std::set<std::string> only;
-    int rounds = 7;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string a = argv[i], v = argv[i + 1];
-        if (a == "--json") json_path = v;
-        else if (a == "--only") only.insert(v);
-        else if (a == "--rounds") rounds = std::max(1, std::stoi(v));
-        else if (a == "--threads") {
-            thread_counts.clear();
-            for (std::size_t p = 0; p < v.size();) {
-                const std::size_t q = std::min(v.find(',', p), v.size());
-                thread_counts.push_back(std::stoi(v.substr(p, q - p)));
-                p = q + 1;
-            }
-        } else {
-            std::fprintf(stderr, "usage: compare_attention [--json FILE] [--threads 1,2] [--only attention|encoder|memory]... [--rounds N]\n");
-            return 2;
-        }
-    }
-    auto wanted = [&](const char* s) { return only.empty() || only.count(s); };
+    const auto args = parse_compare_args(argc, argv, 7, "usage: compare_attention [--json FILE] [--threads 1,2] [--only attention|encoder|memory]... [--rounds N]");
+    if (!args.ok) return 2;
+    auto wanted = [&](const char* s) { return args.wanted(s); };
     std::vector<row> rows;
     if (wanted("memory")) {  // first, single-threaded, before this process has grown
         ctnn::set_num_threads(1);
         torch::set_num_threads(1);
         memory_bench(rows);
     }
-    for (int threads : thread_counts) {
+    for (int threads : args.threads) {
         ctnn::set_num_threads(std::size_t(threads));
         torch::set_num_threads(threads);
-        if (wanted("attention")) attention_bench(rows, threads, rounds);
-        if (wanted("encoder")) encoder_bench(rows, threads, rounds);
+        if (wanted("attention")) attention_bench(rows, threads, args.rounds);
+        if (wanted("encoder")) encoder_bench(rows, threads, args.rounds);
     }
-    print_and_save(rows, json_path);
+    print_and_save(rows, args.json_path);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <cstdio>
 #include <ctnn/ctnn.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -154,4 +155,38 @@ inline void copy_weights_by_name(Model& m, torch::nn::Module& net, std::size_t s
         std::fprintf(stderr, "compare: %zu ctnn tensors vs %zu torch tensors\n", copied, defined);
         std::exit(1);
     }
+}
+
+/// The command line every comparison program takes: --json FILE, --threads 1,2, --only NAME (repeatable),
+/// --rounds N. `ok` is false (after printing @p usage) on anything else.
+struct compare_args {
+    std::string json_path;
+    std::vector<int> threads{1, 2};
+    std::set<std::string> only;
+    int rounds = 9;
+    bool ok = true;
+    bool wanted(const char* s) const { return only.empty() || only.count(s); }
+};
+inline compare_args parse_compare_args(int argc, char** argv, int default_rounds, const char* usage) {
+    compare_args a;
+    a.rounds = default_rounds;
+    for (int i = 1; i < argc; i += 2) {
+        const std::string k = argv[i], v = i + 1 < argc ? argv[i + 1] : "";
+        if (k == "--json" && !v.empty()) a.json_path = v;
+        else if (k == "--only" && !v.empty()) a.only.insert(v);
+        else if (k == "--rounds" && !v.empty()) a.rounds = std::max(1, std::stoi(v));
+        else if (k == "--threads" && !v.empty()) {
+            a.threads.clear();
+            for (std::size_t p = 0; p < v.size();) {
+                const std::size_t q = std::min(v.find(',', p), v.size());
+                a.threads.push_back(std::stoi(v.substr(p, q - p)));
+                p = q + 1;
+            }
+        } else {
+            std::fprintf(stderr, "%s\n", usage);
+            a.ok = false;
+            return a;
+        }
+    }
+    return a;
 }

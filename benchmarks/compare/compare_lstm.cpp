@@ -231,39 +231,20 @@ void text_training(std::vector<row>& rows, int threads, int rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path;
-    std::vector<int> thread_counts{1, 2};
-    std::set<std::string> only;
-    int rounds = 9;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string a = argv[i], v = argv[i + 1];
-        if (a == "--json") json_path = v;
-        else if (a == "--only") only.insert(v);
-        else if (a == "--rounds") rounds = std::max(1, std::stoi(v));
-        else if (a == "--threads") {
-            thread_counts.clear();
-            for (std::size_t p = 0; p < v.size();) {
-                const std::size_t q = std::min(v.find(',', p), v.size());
-                thread_counts.push_back(std::stoi(v.substr(p, q - p)));
-                p = q + 1;
-            }
-        } else {
-            std::fprintf(stderr, "usage: compare_lstm [--json FILE] [--threads 1,2] [--only train|infer|step|text]... [--rounds N]\n");
-            return 2;
-        }
-    }
-    auto wanted = [&](const char* s) { return only.empty() || only.count(s); };
+    const auto args = parse_compare_args(argc, argv, 9, "usage: compare_lstm [--json FILE] [--threads 1,2] [--only train|infer|step|text]... [--rounds N]");
+    if (!args.ok) return 2;
+    auto wanted = [&](const char* s) { return args.wanted(s); };
     std::printf("LSTM: hidden %zu, %zu steps x %zu input features (batch-first); text classifier: T %zu, vocabulary %zu\n\n",
                 hidden, steps, features, text_steps, vocab);
     std::vector<row> rows;
-    for (int threads : thread_counts) {
+    for (int threads : args.threads) {
         ctnn::set_num_threads(std::size_t(threads));
         torch::set_num_threads(threads);
-        if (wanted("train")) lstm_training(rows, threads, rounds);
-        if (wanted("infer")) lstm_inference(rows, threads, rounds);
-        if (wanted("step")) lstm_streaming(rows, threads, rounds);
-        if (wanted("text")) text_training(rows, threads, rounds);
+        if (wanted("train")) lstm_training(rows, threads, args.rounds);
+        if (wanted("infer")) lstm_inference(rows, threads, args.rounds);
+        if (wanted("step")) lstm_streaming(rows, threads, args.rounds);
+        if (wanted("text")) text_training(rows, threads, args.rounds);
     }
-    print_and_save(rows, json_path);
+    print_and_save(rows, args.json_path);
     return 0;
 }

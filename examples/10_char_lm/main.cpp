@@ -33,10 +33,7 @@ static_assert(std::is_same_v<char_lm::output_shape, shape<steps, vocab_size>>);
 using lstm_layer = std::remove_cvref_t<decltype(std::declval<const char_lm&>().layer<1>())>;
 
 using example::char_corpus::bits_per_char;
-using example::char_corpus::char_stream;
-using example::char_corpus::english_topics;
 using example::char_corpus::int32_array;
-constexpr auto fill_window = example::char_corpus::fill_window<steps>;
 
 /// Generation through the LSTM's batch-1 streaming step: the embedding row of a character → lstm.step →
 /// logits = W·h + b of the dense layer; top-k sampling from softmax(logits / temperature). Reads the
@@ -53,7 +50,6 @@ public:
         std::copy(b.begin(), b.end(), m_b.begin());
         for (const auto& e : m.parameter_layout())
             if (e.name == "0.weight") m_embed = m.parameter_values().data() + e.offset;
-        std::iota(m_order.begin(), m_order.end(), 0);
     }
     void reset() noexcept { m_state.reset(); }
     /// Advances the state by character @p id; the logits of the next character are then ready.
@@ -69,18 +65,7 @@ public:
     /// The LSTM step alone (for timing).
     void step_only(std::int32_t id) noexcept { m_lstm.step(m_embed + std::size_t(id) * embed, m_state, m_h.data()); }
     /// A draw from softmax(logits / temperature) over the @p top_k largest logits.
-    std::int32_t sample(rng& g, double temperature, std::size_t top_k) noexcept {
-        const std::size_t k = std::clamp<std::size_t>(top_k, 1, vocab_size);
-        std::partial_sort(m_order.begin(), m_order.begin() + std::ptrdiff_t(k), m_order.end(),
-                          [&](std::int32_t a, std::int32_t b) { return m_logits[std::size_t(a)] > m_logits[std::size_t(b)]; });
-        const double top = m_logits[std::size_t(m_order[0])];
-        double sum = 0;
-        for (std::size_t i = 0; i < k; ++i) sum += m_p[i] = std::exp((m_logits[std::size_t(m_order[i])] - top) / temperature);
-        double u = g.uniform() * sum;
-        for (std::size_t i = 0; i + 1 < k; ++i)
-            if ((u -= m_p[i]) < 0) return m_order[i];
-        return m_order[k - 1];
-    }
+    std::int32_t sample(rng& g, double temperature, std::size_t top_k) noexcept { return m_sampler(m_logits.data(), g, temperature, top_k); }
 
 private:
     static constexpr std::size_t padded = (vocab_size + 15) / 16 * 16;  // rows of whole vectors: the loop vectorises
@@ -91,8 +76,7 @@ private:
     lstm_layer::stream_state m_state;
     std::array<float, hidden> m_h{};
     std::array<float, padded> m_logits{};
-    std::array<std::int32_t, vocab_size> m_order{};
-    std::array<double, vocab_size> m_p{};
+    example::char_corpus::top_k_sampler<vocab_size> m_sampler;
 };
 
 int main(int argc, char** argv) {
@@ -121,27 +105,17 @@ int main(int argc, char** argv) {
     try {
         set_num_threads(threads);
         // data: the English topics, split by entry, a character vocabulary of the training split
-        const auto all = text::read_fortune_topics(dir, english_topics(dir));
-        const auto [train, test] = text::split_train_test(all, 0.2);
-        const auto vocab = text::build_vocabulary(train.texts, text::char_tokenizer{}, {.max_size = vocab_size});
-        if (!vocab.contains("\n")) ctnn::detail::fail("the training split has no line break to separate entries");
-        // the training entries in a fixed shuffled order (so --max-chars keeps every topic), the test entries in file order
-        std::vector<std::size_t> train_order(train.texts.size()), test_order(test.texts.size());
-        std::iota(train_order.begin(), train_order.end(), 0);
-        std::iota(test_order.begin(), test_order.end(), 0);
-        rng data_rng{seed{12345}};
-        for (std::size_t i = train_order.size(); i > 1; --i) std::swap(train_order[i - 1], train_order[data_rng.below(i)]);
-        auto train_ids = char_stream(vocab, train.texts, train_order);
-        auto test_ids = char_stream(vocab, test.texts, test_order);
-        const std::size_t train_all = train_ids.size(), test_all = test_ids.size();
-        if (max_chars && train_ids.size() > max_chars) train_ids.resize(max_chars);
-        if (max_test_chars && test_ids.size() > max_test_chars) test_ids.resize(max_test_chars);
+        auto data = example::char_corpus::load_streams(dir, vocab_size, max_chars, max_test_chars);
+        const auto& vocab = data.vocab;
+        const auto& train_ids = data.train;
+        const auto& test_ids = data.test;
+        const std::size_t train_all = data.train_all, test_all = data.test_all;
         const std::size_t n_train = train_ids.size() / window, n_test = test_ids.size() / window;
         if (n_train == 0 || n_test == 0) ctnn::detail::fail("a stream is shorter than one window of 65 characters");
         const auto unk = std::count(test_ids.begin(), test_ids.end(), text::vocabulary::unk_id);
         std::printf("English fortunes: %zu topics, %zu entries (%zu train, %zu test); vocabulary %zu ids (%zu in the model, "
                     "%.3f bits uniform)\n",
-                    all.classes.size(), all.texts.size(), train.texts.size(), test.texts.size(), vocab.size(), vocab_size,
+                    data.topics, data.entries, data.train_entries, data.test_entries, vocab.size(), vocab_size,
                     std::log2(double(vocab_size)));
         std::printf("streams (entries joined by '\\n'): train %zu of %zu chars → %zu windows, test %zu of %zu chars → %zu "
                     "windows (%lld <unk>)\n",
@@ -163,26 +137,16 @@ int main(int argc, char** argv) {
 
         // training: non-overlapping windows, reshuffled every epoch, each from a zero state
         optim::adam opt{m.parameters(), {.lr = lr}};
-        const loss::cross_entropy loss_fn{vocab_size};  // labels [batch, 64], mean over batch × 64
         auto ctx = m.context(batch);
-        std::vector<float> x(batch * steps);
-        std::vector<std::int32_t> y(batch * steps);
         std::vector<std::size_t> order(n_train);
         std::iota(order.begin(), order.end(), 0);
         rng shuffle{seed{seed_value + 1}};
         double train_bpc = 0, test_bpc = 0, train_seconds = 0;
         std::string history;
         for (std::size_t e = 1; e <= epochs; ++e) {
-            for (std::size_t i = n_train; i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
             const auto t0 = std::chrono::steady_clock::now();
-            double total = 0;
-            for (std::size_t s = 0; s < n_train; s += batch) {
-                const std::size_t b = std::min(batch, n_train - s);
-                for (std::size_t i = 0; i < b; ++i) fill_window(train_ids, order[s + i], x.data() + i * steps, y.data() + i * steps);
-                const float l = train_step(m, ctx, opt, loss_fn, std::span<const float>(x.data(), b * steps),
-                                           std::span<const std::int32_t>(y.data(), b * steps));
-                total += double(l) * double(b);
-            }
+            const double total = example::char_corpus::train_epoch<steps, vocab_size>(m, ctx, opt, train_ids, order, shuffle, batch) *
+                                 double(n_train);
             const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             train_seconds += sec;
             train_bpc = total / double(n_train) / std::log(2.0);
