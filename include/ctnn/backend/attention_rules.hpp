@@ -42,6 +42,18 @@ struct shape_info {
         return rules::dropout_mask<T>(seed, counter, ((b * heads + h) * steps + i) * steps + j, dropout);
     }
     CTNN_HD std::size_t row(std::size_t b, std::size_t i) const noexcept { return b * steps + i; }
+    /// Sample b, head h and position i of a row index (b·heads + h)·T + i.
+    CTNN_HD void split(std::size_t idx, std::size_t& b, std::size_t& h, std::size_t& i) const noexcept {
+        i = idx % steps;
+        h = (idx / steps) % heads;
+        b = idx / steps / heads;
+    }
+    /// Head h's query columns at position 0 of sample b in a [T, 3E] buffer laid out as qkv (its keys
+    /// are E further, its values 2E; positions 3E apart).
+    template <class U>
+    CTNN_HD U* head_columns(U* qkv, std::size_t b, std::size_t h) const noexcept {
+        return qkv + row(b, 0) * 3 * E + h * d;
+    }
 };
 
 template <class T>
@@ -60,10 +72,12 @@ struct forward_rows {
     T* o;
     T* lse;
     CTNN_HD void operator()(std::size_t idx) const {
-        const std::size_t i = idx % s.steps, bh = idx / s.steps, h = bh % s.heads, b = bh / s.heads;
+        std::size_t b, h, i;
+        s.split(idx, b, h, i);
         const std::size_t ld = 3 * s.E;
-        const T* q = qkv + s.row(b, i) * ld + h * s.d;
-        const T* k0 = qkv + s.row(b, 0) * ld + s.E + h * s.d;
+        const T* q0 = s.head_columns(qkv, b, h);
+        const T* q = q0 + i * ld;
+        const T* k0 = q0 + s.E;
         const T* v0 = k0 + s.E;
         T* out = o + s.row(b, i) * s.E + h * s.d;
         for (std::size_t c = 0; c < s.d; ++c) out[c] = T(0);
@@ -104,15 +118,17 @@ struct backward_rows {
     T* delta;
     T* dqkv;
     CTNN_HD void operator()(std::size_t idx) const {
-        const std::size_t i = idx % s.steps, bh = idx / s.steps, h = bh % s.heads, b = bh / s.heads;
+        std::size_t b, h, i;
+        s.split(idx, b, h, i);
         const std::size_t ld = 3 * s.E;
-        const T* q = qkv + s.row(b, i) * ld + h * s.d;
-        const T* k0 = qkv + s.row(b, 0) * ld + s.E + h * s.d;
+        const T* q0 = s.head_columns(qkv, b, h);
+        const T* q = q0 + i * ld;
+        const T* k0 = q0 + s.E;
         const T* v0 = k0 + s.E;
         const T* dor = d_o + s.row(b, i) * s.E + h * s.d;
         const T di = dot(dor, o + s.row(b, i) * s.E + h * s.d, s.d);
         delta[idx] = di;
-        T* dq = dqkv + s.row(b, i) * ld + h * s.d;
+        T* dq = s.head_columns(dqkv, b, h) + i * ld;
         for (std::size_t c = 0; c < s.d; ++c) dq[c] = T(0);
         const T L = lse[idx];
         const std::size_t end = s.key_end(b, i);
@@ -139,18 +155,20 @@ struct backward_keys {
     const T* delta;
     T* dqkv;
     CTNN_HD void operator()(std::size_t idx) const {
-        const std::size_t j = idx % s.steps, bh = idx / s.steps, h = bh % s.heads, b = bh / s.heads;
+        std::size_t b, h, j;
+        s.split(idx, b, h, j);
         const std::size_t ld = 3 * s.E;
-        const T* k = qkv + s.row(b, j) * ld + s.E + h * s.d;
+        const T* q0 = s.head_columns(qkv, b, h);
+        const T* k = q0 + j * ld + s.E;
         const T* v = k + s.E;
-        T* dk = dqkv + s.row(b, j) * ld + s.E + h * s.d;
+        T* dk = s.head_columns(dqkv, b, h) + j * ld + s.E;
         T* dv = dk + s.E;
         for (std::size_t c = 0; c < s.d; ++c) dk[c] = dv[c] = T(0);
         const std::size_t length = s.lengths ? std::size_t(s.lengths[b]) : s.steps;
         if (j >= length) return;
         for (std::size_t i = s.causal ? j : 0; i < s.steps; ++i) {
-            const std::size_t qi = bh * s.steps + i;
-            const T* q = qkv + s.row(b, i) * ld + h * s.d;
+            const std::size_t qi = idx - j + i;  // row i of the same sample and head
+            const T* q = q0 + i * ld;
             const T* dor = d_o + s.row(b, i) * s.E + h * s.d;
             const T p = std::exp(s.scale * dot(q, k, s.d) - lse[qi]);
             const T keep = s.keep(b, h, i, j);

@@ -77,9 +77,8 @@ template <std::size_t D = 0, class T>
 void forward_task(const attn::shape_info<T>& s, const T* qkv, T* o, T* lse, std::size_t task, T* scratch) noexcept {
     using namespace detail;
     const std::size_t b = task / s.heads, h = task % s.heads, d = D ? D : s.d, T_ = s.steps, ld = 3 * s.E;
-    T *kt = scratch, *vt = kt + d * block, *sc = vt + d * block, *p = sc + block, *m = p + 2 * block, *l = m + T_;
-    (void)vt;
-    const T* q0 = qkv + s.row(b, 0) * ld + h * d;
+    T *kt = scratch, *sc = kt + d * block, *p = sc + block, *m = p + block, *l = m + T_;
+    const T* q0 = s.head_columns(qkv, b, h);
     const T* k0 = q0 + s.E;
     const T* v0 = k0 + s.E;
     T* o0 = o + s.row(b, 0) * s.E + h * d;
@@ -144,11 +143,11 @@ void backward_task(const attn::shape_info<T>& s, const T* qkv, const T* o, const
     const std::size_t b = task / s.heads, h = task % s.heads, d = D ? D : s.d, T_ = s.steps, ld = 3 * s.E;
     T *kt = scratch, *vt = kt + d * block, *sc = vt + d * block, *p = sc + block, *dp = p + 2 * block, *ds = dp + block,
       *delta = ds + block;
-    const T* q0 = qkv + s.row(b, 0) * ld + h * d;
+    const T* q0 = s.head_columns(qkv, b, h);
     const T* k0 = q0 + s.E;
     const T* v0 = k0 + s.E;
     const T* do0 = d_o + s.row(b, 0) * s.E + h * d;
-    T* dq0 = dqkv + s.row(b, 0) * ld + h * d;
+    T* dq0 = s.head_columns(dqkv, b, h);
     T* dk0 = dq0 + s.E;
     T* dv0 = dk0 + s.E;
     for (std::size_t i = 0; i < T_; ++i) {
