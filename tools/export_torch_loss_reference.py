@@ -22,6 +22,8 @@ Keys, per case (<case>.<array>):
   cross_entropy_seq.{z,labels,loss,dz} nn.CrossEntropyLoss on a sequence's every step: logits [3, 4, 5]
                                   (batch 3, 4 steps, 5 classes), labels [3, 4]; the loss of the flattened
                                   (12, 5) logits and (12) labels, mean over all 12 (= PyTorch's (N, C, T) form)
+  cross_entropy_ignore.{z,labels,loss,dz} nn.CrossEntropyLoss(ignore_index=-100) on logits [3, 4, 6], labels
+                                  [3, 4] that are -100 but at 4 steps (masked-LM targets): mean over those 4
 """
 import os
 import sys
@@ -124,6 +126,15 @@ def main():
     assert torch.allclose(loss, nn.CrossEntropyLoss()(z.permute(0, 2, 1), labels))
     loss.backward()
     put("cross_entropy_seq", z=z, labels=labels.numpy().astype(np.int32), loss=loss.reshape(1), dz=zl.grad)
+
+    # masked-language-model targets: ignore_index -100 on most steps, the mean over the 4 labelled ones
+    z = torch.randn(3, 4, 6) * 2
+    labels = torch.full((3, 4), -100, dtype=torch.long)
+    labels[0, 1], labels[1, 0], labels[1, 3], labels[2, 2] = 5, 0, 3, 3
+    zl = leaf(z)
+    loss = nn.CrossEntropyLoss(ignore_index=-100)(zl.reshape(12, 6), labels.reshape(12))
+    loss.backward()
+    put("cross_entropy_ignore", z=z, labels=labels.numpy().astype(np.int32), loss=loss.reshape(1), dz=zl.grad)
 
     arrays = {k: (v if v.dtype == np.int32 else v.astype(np.float32)) for k, v in out.items()}
     write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), ".tmp.npz")

@@ -107,6 +107,18 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
         impl::for_each(batch, kernels::cross_entropy_rows<T>{z, labels, d_grad, terms, classes, T(1) / T(batch)});      \
         impl::sum_into<T>(terms, batch, d_loss);                                                                        \
     }                                                                                                                   \
+    void cross_entropy_ignoring(const T* z, const std::int32_t* labels, std::size_t rows, std::size_t classes,          \
+                                std::int32_t ignore_index, T* d_grad, T* d_loss) {                                      \
+        /* terms [rows], counted [rows], their count [1]: unscaled rows, then both divided by the count */             \
+        T* terms = static_cast<T*>(impl::scratch_bytes(0, (2 * rows + 1) * sizeof(T)));                                 \
+        T* counted = terms + rows;                                                                                      \
+        T* count = counted + rows;                                                                                      \
+        impl::for_each(rows, kernels::cross_entropy_ignoring_rows<T>{z, labels, d_grad, terms, counted, classes, ignore_index}); \
+        impl::sum_into<T>(counted, rows, count);                                                                        \
+        impl::sum_into<T>(terms, rows, d_loss);                                                                         \
+        impl::for_each(rows * classes, kernels::divide_by_count<T>{d_grad, count});                                     \
+        impl::for_each(1, kernels::divide_by_count<T>{d_loss, count});                                                  \
+    }                                                                                                                   \
     T read_scalar(const T* d_value) {                                                                                   \
         T v{};                                                                                                          \
         copy_to_host(&v, d_value, sizeof(T));                                                                           \

@@ -182,6 +182,48 @@ struct cross_entropy_rows {
     }
 };
 
+/// Cross-entropy with an ignored label for one row, before the mean: (softmax - onehot) into g, the row's
+/// loss into term[r] and 1 into counted[r]; a row labelled @p ignore gets zeros in all three.
+/// divide_by_count then makes both means over the counted rows.
+template <class T>
+struct cross_entropy_ignoring_rows {
+    const T* z;
+    const std::int32_t* labels;
+    T* g;
+    T* term;
+    T* counted;
+    std::size_t k;
+    std::int32_t ignore;
+    CTNN_HD void operator()(std::size_t r) const {
+        const T* zr = z + r * k;
+        T* gr = g + r * k;
+        if (labels[r] == ignore) {
+            for (std::size_t j = 0; j < k; ++j) gr[j] = T(0);
+            term[r] = counted[r] = T(0);
+            return;
+        }
+        T m;
+        const T s = rules::exp_shifted(zr, gr, k, m);
+        const std::size_t c = std::size_t(labels[r]);
+        term[r] = std::log(s) - (zr[c] - m);
+        counted[r] = T(1);
+        const T inv_s = T(1) / s;
+        for (std::size_t j = 0; j < k; ++j) gr[j] *= inv_s;
+        gr[c] -= T(1);
+    }
+};
+
+/// x[i] /= *count, a device scalar (0 when the count is 0: the mean of no rows).
+template <class T>
+struct divide_by_count {
+    T* x;
+    const T* count;
+    CTNN_HD void operator()(std::size_t i) const {
+        const T n = *count;
+        x[i] = n > T(0) ? x[i] / n : T(0);
+    }
+};
+
 /// term[i] = f(i) for a loss rule f of backend/loss_rules.hpp (which also writes the gradient of index i).
 template <class T, class F>
 struct store_terms {

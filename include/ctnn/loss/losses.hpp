@@ -7,6 +7,7 @@
 /// Losses of two outputs (gaussian_kl, cosine_embedding, margin_ranking) are in pair_losses.hpp.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -188,6 +189,14 @@ struct smooth_l1 : base<smooth_l1> {
     }
 };
 
+/// Options of cross_entropy.
+struct cross_entropy_options {
+    /// PyTorch's `ignore_index`: rows with this label add no loss and get a zero gradient, and the mean
+    /// is over the other rows (masked-language-model targets: -100 everywhere but at the masked
+    /// positions). Unset (the default): every label must be a class.
+    std::optional<std::int32_t> ignore_index;
+};
+
 /// Cross-entropy on logits with integer labels (fused log-softmax + NLL, as PyTorch's nn.CrossEntropyLoss).
 /// `cross_entropy{}`: logits [batch, classes], one label per sample. `cross_entropy{classes}`: the last
 /// dimension of the output holds the classes and every row of it has a label — logits [batch, T, classes]
@@ -195,24 +204,31 @@ struct smooth_l1 : base<smooth_l1> {
 /// (batch·T, classes) and labels (batch·T)); labels per sample = per_sample / classes. Mean over every
 /// labelled row (batch × rows); gradient (softmax(z) - onehot)/(batch × rows). Throws ctnn::error for a
 /// label outside [0, classes), or outputs per sample that are not a multiple of the classes.
+/// `cross_entropy{classes, {.ignore_index = -100}}` (or `cross_entropy{{.ignore_index = -100}}` for one
+/// label per sample) skips the rows labelled -100: the mean and its gradient are over the other rows
+/// (PyTorch's ignore_index; a batch with no other row gives loss 0 and a zero gradient, not NaN).
 struct cross_entropy : base<cross_entropy> {
     static constexpr const char* name = "cross_entropy";
     using target_kind = label_target;
     /// Logits per labelled row: the last dimension of the output; 0 (the default): the whole sample.
     std::size_t classes = 0;
+    /// The label of rows to skip (cross_entropy_options::ignore_index).
+    std::optional<std::int32_t> ignore_index;
 
     cross_entropy() = default;
     /// One label per row of @p k logits (k > 0).
-    explicit cross_entropy(std::size_t k) : classes(k) {
+    explicit cross_entropy(std::size_t k, cross_entropy_options o = {}) : classes(k), ignore_index(o.ignore_index) {
         if (k == 0) [[unlikely]]
             ctnn::detail::fail(std::string(name) + ": classes is 0; pass the size of the output's last dimension, or use "
                                                    "cross_entropy{} for one label per sample");
     }
+    /// One label per sample, with options.
+    explicit cross_entropy(cross_entropy_options o) : ignore_index(o.ignore_index) {}
     /// Labels a batch needs: batch × (per_sample / classes), i.e. one per sample for cross_entropy{}.
     std::size_t target_elements(std::size_t batch, std::size_t per_sample) const noexcept {
         return batch * (classes ? per_sample / classes : 1);
     }
-    /// Sizes (per_sample a multiple of the classes), and every label in [0, classes).
+    /// Sizes (per_sample a multiple of the classes), and every label in [0, classes) or the ignored one.
     template <class L>
     void check_target(const L* labels, std::size_t n, std::size_t batch, std::size_t per_sample) const {
         const std::size_t k = classes ? classes : per_sample;
@@ -224,12 +240,20 @@ struct cross_entropy : base<cross_entropy> {
             const std::string what = classes ? "one label per row of " + std::to_string(k) + " classes" : "one label per sample";
             detail::check_target_size(name, n, expected, batch, per_sample, what.c_str());
         }
-        detail::check_labels(name, labels, n, k);
+        if (!ignore_index) return detail::check_labels(name, labels, n, k);
+        for (std::size_t b = 0; b < n; ++b) {
+            const long long c = static_cast<long long>(labels[b]);
+            if (c != *ignore_index && (c < 0 || static_cast<unsigned long long>(c) >= k)) [[unlikely]]
+                ctnn::detail::fail(std::string(name) + ": label " + std::to_string(c) + " at index " + std::to_string(b) +
+                                   " is outside [0, " + std::to_string(k) + ") and is not the ignore_index " +
+                                   std::to_string(*ignore_index));
+        }
     }
     template <class P, class T, class L>
     void evaluate(const T* y, const L* labels, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
         const std::size_t k = classes ? classes : per_sample;
-        ops::cross_entropy<P>(y, labels, batch * (per_sample / k), k, dy, loss_out);
+        if (ignore_index) ops::cross_entropy_ignoring<P>(y, labels, batch * (per_sample / k), k, *ignore_index, dy, loss_out);
+        else ops::cross_entropy<P>(y, labels, batch * (per_sample / k), k, dy, loss_out);
     }
 };
 

@@ -78,6 +78,50 @@ void pointwise_loss(const rules::pointwise_loss<T>& rule, const T* y, const T* t
             n, rules::pointwise_terms<T>{rule, y, t, w, w_len, dy, loss_detail::inverse_count<T>(n)});
 }
 
+namespace loss_detail {
+/// The CPU cross-entropy of both ops: rows whose label is @p ignore (when @p ignoring) get a zero
+/// gradient and no loss, and the mean is over the other rows (0 and a zero gradient when none is left).
+template <class T, class L>
+void cross_entropy_cpu(const T* z, const L* labels, std::size_t batch, std::size_t k, T* dz, T* loss_out, bool ignoring,
+                       long long ignore) {
+    auto skipped = [&](std::size_t b) { return ignoring && static_cast<long long>(labels[b]) == ignore; };
+    std::size_t counted = batch;
+    if (ignoring)
+        for (std::size_t b = 0; b < batch; ++b) counted -= skipped(b);
+    T sum = 0;
+    const T inv_b = inverse_count<T>(counted);
+    // pass 1: shift each row by its max (stability), accumulate -(z_c - max)
+    for (std::size_t b = 0; b < batch; ++b) {
+        const T* zb = z + b * k;
+        T* gb = dz + b * k;
+        const T m = *std::max_element(zb, zb + k);
+        for (std::size_t j = 0; j < k; ++j) gb[j] = zb[j] - m;
+        if (!skipped(b)) sum -= gb[std::size_t(labels[b])];
+    }
+    // pass 2: one vectorised exp over the whole [batch, k] buffer (rows are often shorter than a vector)
+    using vec = xsimd::batch<T>;
+    const std::size_t n = batch * k;
+    std::size_t i = 0;
+    for (; i + vec::size <= n; i += vec::size) xsimd::exp(vec::load_unaligned(dz + i)).store_unaligned(dz + i);
+    for (; i < n; ++i) dz[i] = std::exp(dz[i]);
+    // pass 3: log-sum-exp per row, softmax - onehot, mean over the counted rows
+    for (std::size_t b = 0; b < batch; ++b) {
+        T* gb = dz + b * k;
+        if (skipped(b)) {
+            std::fill(gb, gb + k, T(0));
+            continue;
+        }
+        T s = 0;
+        for (std::size_t j = 0; j < k; ++j) s += gb[j];
+        sum += std::log(s);
+        const T inv_s = inv_b / s;
+        for (std::size_t j = 0; j < k; ++j) gb[j] *= inv_s;
+        gb[std::size_t(labels[b])] -= inv_b;
+    }
+    *loss_out = sum * inv_b;
+}
+}  // namespace loss_detail
+
 /// Cross-entropy on logits z [batch, classes] with integer labels [batch] (fused log-softmax + NLL,
 /// mean over the batch): dz = (softmax(z) - onehot)/batch. Labels must be in range (checked by the loss).
 template <class P, class T, class L>
@@ -86,35 +130,22 @@ void cross_entropy(const T* z, const L* labels, std::size_t batch, std::size_t k
     if constexpr (loss_detail::on_cuda<P>) {
         loss_detail::check_cuda_labels<L>();
         cuda_api::cross_entropy(z, labels, batch, k, dz, loss_out);
-    } else {
-        T sum = 0;
-        const T inv_b = loss_detail::inverse_count<T>(batch);
-        // pass 1: shift each row by its max (stability), accumulate -(z_c - max)
-        for (std::size_t b = 0; b < batch; ++b) {
-            const T* zb = z + b * k;
-            T* gb = dz + b * k;
-            const T m = *std::max_element(zb, zb + k);
-            for (std::size_t j = 0; j < k; ++j) gb[j] = zb[j] - m;
-            sum -= gb[std::size_t(labels[b])];
-        }
-        // pass 2: one vectorised exp over the whole [batch, k] buffer (rows are often shorter than a vector)
-        using vec = xsimd::batch<T>;
-        const std::size_t n = batch * k;
-        std::size_t i = 0;
-        for (; i + vec::size <= n; i += vec::size) xsimd::exp(vec::load_unaligned(dz + i)).store_unaligned(dz + i);
-        for (; i < n; ++i) dz[i] = std::exp(dz[i]);
-        // pass 3: log-sum-exp per row, softmax - onehot, mean over the batch
-        for (std::size_t b = 0; b < batch; ++b) {
-            T* gb = dz + b * k;
-            T s = 0;
-            for (std::size_t j = 0; j < k; ++j) s += gb[j];
-            sum += std::log(s);
-            const T inv_s = inv_b / s;
-            for (std::size_t j = 0; j < k; ++j) gb[j] *= inv_s;
-            gb[std::size_t(labels[b])] -= inv_b;
-        }
-        *loss_out = sum * inv_b;
-    }
+    } else
+        loss_detail::cross_entropy_cpu(z, labels, batch, k, dz, loss_out, false, 0);
+}
+
+/// cross_entropy with PyTorch's `ignore_index`: rows labelled @p ignore_index contribute no loss and a
+/// zero gradient, and the mean is over the other rows — dz = (softmax(z) - onehot)/counted there. With
+/// no row left the loss is 0 and the gradient zero (PyTorch returns NaN). Other labels must be in range.
+template <class P, class T, class L>
+void cross_entropy_ignoring(const T* z, const L* labels, std::size_t batch, std::size_t k, std::int32_t ignore_index, T* dz,
+                            T* loss_out) {
+    loss_detail::check_policy<P>();
+    if constexpr (loss_detail::on_cuda<P>) {
+        loss_detail::check_cuda_labels<L>();
+        cuda_api::cross_entropy_ignoring(z, labels, batch, k, ignore_index, dz, loss_out);
+    } else
+        loss_detail::cross_entropy_cpu(z, labels, batch, k, dz, loss_out, true, ignore_index);
 }
 
 /// Negative log-likelihood on log-probabilities [batch, classes] with integer labels (nn.NLLLoss,

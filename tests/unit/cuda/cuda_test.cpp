@@ -294,6 +294,26 @@ TEST_CASE("cuda: cross_entropy{classes} with a label per step equals the CPU (va
     require_close(dz_g, dz_c, 1e-14, "per-step cross_entropy gradient");
 }
 
+TEST_CASE("cuda: cross_entropy with an ignore_index equals the CPU (value and gradient; every row ignored gives 0)",
+          "[cuda][loss][ignore_index]") {
+    const auto z = values<double>(60, 13, -3, 3);
+    const std::vector<std::int32_t> lab{-100, 4, -100, 1, 3, -100, -100, 2, 4, -100, -100, 0};
+    const loss::cross_entropy ce{5, {.ignore_index = -100}};
+    buffer_t<cuda, double> gz(60), gdz(60), gl(1);
+    buffer_t<cuda, std::int32_t> glab(12);
+    copy_from_host<cuda>(gz.data(), z.data(), 60);
+    for (const auto& labels : {lab, std::vector<std::int32_t>(12, -100)}) {
+        copy_from_host<cuda>(glab.data(), labels.data(), 12);
+        ce.check_target(labels.data(), labels.size(), 3, 20);
+        ce.evaluate<cuda>(gz.data(), glab.data(), gdz.data(), 3, 20, gl.data());
+        std::vector<double> dz_c(60), dz_g(60);
+        const double l_c = ce(z, labels, dz_c, 3);
+        copy_to_host<cuda>(dz_g.data(), gdz.data(), 60);
+        REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(l_c).epsilon(1e-14).margin(1e-300));
+        require_close(dz_g, dz_c, 1e-14, "cross_entropy gradient with ignore_index");
+    }
+}
+
 TEST_CASE("cuda: a user-defined loss of ops:: calls trains through train_step and fit on the GPU like on the CPU",
           "[cuda][loss][fit]") {
     const auto targets = values<double>(18, 7);

@@ -580,3 +580,62 @@ TEST_CASE("cross_entropy{classes}: one label per step of a sequence equals PyTor
                             Catch::Contains("cross_entropy: the target has 3 elements, expected 15"));
     }
 }
+
+TEST_CASE("cross_entropy{classes, {.ignore_index}}: masked-LM targets equal nn.CrossEntropyLoss(ignore_index=-100); "
+          "gradients checked in double; only the ignored label may leave the range",
+          "[loss][cross_entropy][ignore_index]") {
+    const loss::cross_entropy ce{6, {.ignore_index = -100}};
+    SECTION("value and gradient equal PyTorch's: the mean over the 4 labelled rows, zero gradient elsewhere") {
+        const auto z = ref("cross_entropy_ignore.z");  // [3, 4, 6]
+        const auto labels = ref_labels("cross_entropy_ignore.labels");  // [3, 4], -100 but at 4 rows
+        std::vector<float> dz(z.size());
+        require_close_rel({ce(z, labels, dz, 3)}, ref("cross_entropy_ignore.loss"), "ignore_index loss");
+        require_close_rel(dz, ref("cross_entropy_ignore.dz"), "ignore_index dz");
+        for (std::size_t r = 0; r < 12; ++r)
+            if (labels[r] == -100)
+                for (std::size_t j = 0; j < 6; ++j) REQUIRE(dz[r * 6 + j] == 0.0f);
+        // the labelled rows alone, as a plain cross_entropy: the same loss and the same rows of gradient
+        std::vector<float> zk, dk(4 * 6);
+        std::vector<std::int32_t> lk;
+        for (std::size_t r = 0; r < 12; ++r)
+            if (labels[r] != -100) {
+                zk.insert(zk.end(), z.begin() + std::ptrdiff_t(r * 6), z.begin() + std::ptrdiff_t(r * 6 + 6));
+                lk.push_back(labels[r]);
+            }
+        const float l_plain = loss::cross_entropy{6}(zk, lk, dk, 4);
+        REQUIRE(ce(z, labels, dz, 3) == Approx(l_plain).epsilon(1e-6));
+        for (std::size_t r = 0, k = 0; r < 12; ++r)
+            if (labels[r] != -100) {
+                for (std::size_t j = 0; j < 6; ++j) REQUIRE(dz[r * 6 + j] == Approx(dk[k * 6 + j]).margin(1e-7));
+                ++k;
+            }
+    }
+    SECTION("finite differences in double; a batch with every row ignored gives 0 and a zero gradient") {
+        rng g{seed{9}};
+        const auto z = test::random_values(2 * 3 * 4, g);
+        const std::vector<int> lab{3, -1, 1, -1, 2, 0};
+        const auto ce_ignore = [](const auto& y, const auto& t, auto& dy) {
+            return loss::cross_entropy{4, {.ignore_index = -1}}(y, t, dy, 2);
+        };
+        test::check_loss_gradient(ce_ignore, z, lab);
+        std::vector<double> dz(z.size(), 1.0);
+        REQUIRE(ce_ignore(z, std::vector<int>(6, -1), dz) == 0.0);
+        for (const double d : dz) REQUIRE(d == 0.0);
+        // one label per sample with an ignored sample: the mean over the others
+        const std::vector<double> two{0.5, -0.5, 2.0, 1.0};
+        std::vector<double> d2(4);
+        const double l = loss::cross_entropy{{.ignore_index = 7}}(two, std::vector<int>{0, 7}, d2);
+        REQUIRE(l == Approx(std::log(1 + std::exp(-1.0))).epsilon(1e-14));
+        REQUIRE(d2[2] == 0.0);
+        REQUIRE(d2[3] == 0.0);
+    }
+    SECTION("labels outside [0, classes) other than the ignored one are rejected") {
+        std::vector<double> y(2 * 8), dy(y.size());
+        REQUIRE_THROWS_WITH((loss::cross_entropy{4, {.ignore_index = -100}}(y, std::vector<int>{0, -100, -1, 3}, dy, 2)),
+                            Catch::Contains("cross_entropy: label -1 at index 2 is outside [0, 4) and is not the ignore_index -100"));
+        REQUIRE_THROWS_WITH((loss::cross_entropy{4, {.ignore_index = -100}}(y, std::vector<int>{0, 4, 1, 3}, dy, 2)),
+                            Catch::Contains("label 4 at index 1"));
+        REQUIRE_THROWS_WITH((loss::cross_entropy{4}(y, std::vector<int>{0, -100, 1, 3}, dy, 2)),
+                            Catch::Contains("label -100 at index 1 is outside [0, 4)"));
+    }
+}

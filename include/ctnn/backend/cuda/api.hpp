@@ -85,6 +85,8 @@ void event_destroy(void* event) noexcept;
     /* losses: the gradient into d_grad, the mean loss into the device scalar d_loss (no wait) */                    \
     void cross_entropy(const T* z, const std::int32_t* labels, std::size_t batch, std::size_t classes, T* d_grad,    \
                        T* d_loss);                                                                                    \
+    void cross_entropy_ignoring(const T* z, const std::int32_t* labels, std::size_t rows, std::size_t classes,       \
+                                std::int32_t ignore_index, T* d_grad, T* d_loss);                                     \
     T read_scalar(const T* d_value);                                                                                  \
     /* optimizer updates over one contiguous range */                                                                 \
     void sgd_update(T* p, const T* g, T* buf, std::size_t n, T lr, T momentum, T dampening_complement,               \
