@@ -20,57 +20,22 @@
 #include <vector>
 
 #include "../common/example.hpp"
+#include "../common/topic_task.hpp"
 
 using namespace ctnn;
 namespace text = ctnn::data::text;
 
-/// Words per sample: 86 of the 2302 entries (3.7 %; about 6 % of `computers`, 2 % of `people`) are
-/// longer and keep their first 128 words.
-constexpr std::size_t k_steps = 128;
-/// Embedding rows = the vocabulary's max_size (the training split has 9019 distinct words + 2).
-constexpr std::size_t k_vocab = 10000;
-
-using classifier = sequential<input<k_steps>,                                // token ids as values
-                              embedding<k_vocab, 64, {.padding_idx = 0}>,     // [128, 64]
-                              lstm<64, {.return_sequences = true}>,           // [128, 64]
-                              lstm<64>,                                       // the state at each sample's length
-                              dense<64, true, initializer::torch>, relu,      // nn.Linear's default init, as the twin
-                              dense<1, true, initializer::torch>, sigmoid>;
+using example::topic_task::encode;
+using example::topic_task::encoded;
+using example::topic_task::evaluate;
+using example::topic_task::int32_array;
+using example::topic_task::k_steps;
+using example::topic_task::k_vocab;
+using example::topic_task::scores;
+using classifier = example::topic_task::lstm_classifier;  // Embedding(10000, 64) → LSTM → LSTM → Dense(64, relu) → Dense(1, sigmoid)
 static_assert(std::is_same_v<classifier::output_shape, shape<1>>);
 
 namespace {
-
-/// One split, encoded: ids [count, k_steps] (also as the model's float values), lengths, labels.
-struct encoded {
-    std::vector<std::int32_t> ids, lengths, labels;
-    std::vector<float> x;
-    std::size_t count = 0, truncated = 0, positives = 0;
-};
-
-encoded encode(const text::vocabulary& vocab, const text::labelled_texts& d) {
-    const text::word_tokenizer words;
-    encoded e;
-    std::vector<std::vector<std::int32_t>> seqs;
-    for (const auto& t : d.texts) {
-        seqs.push_back(vocab.encode(words(t)));
-        if (seqs.back().empty()) seqs.back().push_back(text::vocabulary::unk_id);  // no word at all: one <unk>
-        e.truncated += seqs.back().size() > k_steps;
-    }
-    auto b = text::pad_batch(seqs, k_steps, text::truncate_side::keep_front);
-    e.count = b.count;
-    e.ids = std::move(b.ids);
-    e.lengths = std::move(b.lengths);
-    e.labels = d.labels;
-    e.x.assign(e.ids.begin(), e.ids.end());
-    for (auto l : e.labels) e.positives += l == 1;
-    return e;
-}
-
-io::npy_array int32_array(const std::vector<std::int32_t>& v, std::vector<std::size_t> shape) {
-    io::npy_array a{"<i4", std::move(shape), {}};
-    a.data.assign(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::int32_t));
-    return a;
-}
 
 /// The arrays tools/torch_text_classifier.py reads.
 void export_data(const std::string& path, const encoded& train, const encoded& test) {
@@ -82,31 +47,6 @@ void export_data(const std::string& path, const encoded& train, const encoded& t
     }
     a["vocab_size"] = int32_array({std::int32_t(k_vocab)}, {1});
     io::write_npz(path, a);
-}
-
-struct scores {
-    double accuracy = 0, precision = 0, recall = 0, f1 = 0, loss = 0;
-};
-
-/// Test metrics of @p model on @p d: P(class 1) >= 0.5 predicts class 1 (as the PyTorch twin);
-/// loss = nn.BCELoss (logs clamped at -100).
-template <class Model>
-scores evaluate(const Model& model, const encoded& d) {
-    metrics::confusion_matrix cm(2);
-    double loss = 0;
-    constexpr std::size_t chunk = 64;
-    for (std::size_t s = 0; s < d.count; s += chunk) {
-        const std::size_t n = std::min(chunk, d.count - s);
-        const auto p = model.predict(std::span<const float>(d.x.data() + s * k_steps, n * k_steps),
-                                     std::span<const std::int32_t>(d.lengths.data() + s, n));
-        for (std::size_t i = 0; i < n; ++i) {
-            const double pi = p.data()[i];
-            const int y = d.labels[s + i];
-            cm.add(std::size_t(y), pi >= 0.5 ? 1 : 0);
-            loss -= y == 1 ? std::max(std::log(pi), -100.0) : std::max(std::log1p(-pi), -100.0);
-        }
-    }
-    return {cm.accuracy(), cm.precision(1), cm.recall(1), cm.f1(1), d.count ? loss / double(d.count) : 0.0};
 }
 
 struct epoch_result {
@@ -228,8 +168,6 @@ int main(int argc, char** argv) {
                     num_threads(), o.epochs, o.batch, o.lr);
 
         std::vector<run_result> runs;
-        std::vector<float> xb(o.batch * k_steps), yb(o.batch);
-        std::vector<std::int32_t> lb(o.batch);
         for (const std::uint64_t s : seeds) {
             M model{seed{s}};
             optim::adam opt{model.parameters(), {.lr = o.lr}};
@@ -240,27 +178,12 @@ int main(int argc, char** argv) {
             run_result rr;
             rr.seed = s;
             for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
-                for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
                 epoch_result er;
-                double total = 0;
                 const auto t0 = std::chrono::steady_clock::now();
                 const std::clock_t c0 = std::clock();
-                for (std::size_t b0 = 0; b0 < train.count; b0 += o.batch) {
-                    const std::size_t n = std::min(o.batch, train.count - b0);
-                    for (std::size_t i = 0; i < n; ++i) {
-                        const std::size_t r = order[b0 + i];
-                        std::copy_n(train.x.data() + r * k_steps, k_steps, xb.data() + i * k_steps);
-                        yb[i] = float(train.labels[r]);
-                        lb[i] = train.lengths[r];
-                    }
-                    ctx.set_lengths(std::span<const std::int32_t>(lb.data(), n));
-                    const float l = train_step(model, ctx, opt, loss::bce{}, std::span<const float>(xb.data(), n * k_steps),
-                                               std::span<const float>(yb.data(), n));
-                    total += double(l) * double(n);
-                }
+                er.train_loss = example::topic_task::train_epoch(model, ctx, opt, train, order, shuffle, o.batch);
                 er.train_seconds = seconds_since(t0);
                 er.train_cpu_seconds = cpu_seconds_since(c0);
-                er.train_loss = total / double(train.count);
                 const auto t1 = std::chrono::steady_clock::now();
                 er.test = evaluate(model, test);
                 er.eval_seconds = seconds_since(t1);
