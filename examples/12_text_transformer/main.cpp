@@ -132,7 +132,8 @@ struct pretrain_epoch {
     mlm_scores test;
 };
 
-/// Masked-LM pretraining: Adam, batches of @p batch windows reshuffled every epoch, masks drawn afresh.
+/// Masked-LM pretraining: Adam, batches of @p batch windows reshuffled every epoch, masks drawn afresh;
+/// the learning rate rises linearly to @p lr over the first epoch and follows a cosine to 0 after it.
 std::vector<pretrain_epoch> pretrain(mlm_model& m, const std::vector<std::int32_t>& train, const std::vector<std::int32_t>& test,
                                      std::size_t epochs, std::size_t batch, double lr, std::uint64_t s) {
     const std::size_t n = train.size() / steps;
@@ -145,6 +146,9 @@ std::vector<pretrain_epoch> pretrain(mlm_model& m, const std::vector<std::int32_
     std::vector<float> x(batch * steps);
     std::vector<std::int32_t> labels(batch * steps);
     std::vector<pretrain_epoch> curve;
+    const std::size_t per_epoch = (n + batch - 1) / batch, total_steps = epochs * per_epoch;
+    const optim::warmup_lr schedule{per_epoch, optim::cosine_lr{lr, total_steps - per_epoch}};
+    std::size_t step = 0;
     for (std::size_t e = 1; e <= epochs; ++e) {
         for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
         m.train();
@@ -155,6 +159,7 @@ std::vector<pretrain_epoch> pretrain(mlm_model& m, const std::vector<std::int32_
             const std::size_t b = std::min(batch, n - b0);
             for (std::size_t i = 0; i < b; ++i)
                 mask_window(train.data() + order[b0 + i] * steps, x.data() + i * steps, labels.data() + i * steps, masks);
+            opt.set_lr(schedule(step++));
             total += train_step(m, ctx, opt, ce, std::span<const float>(x.data(), b * steps), std::span<const std::int32_t>(labels.data(), b * steps));
             ++batches;
         }
@@ -233,8 +238,8 @@ std::pair<double, double> mean_sd(const std::vector<const run*>& rs, double topi
 int main(int argc, char** argv) {
     CLI::App app{"ctnn example 12: masked-LM pretraining of a transformer encoder on the English fortunes, then fine-tuning on "
                  "computers vs people with 5/20/100 % of the labels, against training from scratch and example 08's LSTM"};
-    std::size_t threads = 1, batch = 32, pretrain_epochs = 10, budget = 300, max_windows = 0;
-    double lr = 5e-4, pretrain_lr = 1e-3, lstm_lr = 1e-3;
+    std::size_t threads = 1, batch = 32, pretrain_epochs = 40, budget = 300, max_windows = 0;
+    double lr = 5e-4, probe_lr = 1e-2, pretrain_lr = 2e-3, lstm_lr = 1e-3;
     std::uint64_t pretrain_seed = 1;
     std::vector<std::uint64_t> seeds{1, 2, 3};
     std::vector<int> percents{5, 20, 100};
@@ -245,17 +250,18 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads, "CPU threads")->check(CLI::Range(1, 256));
     app.add_option("--batch", batch, "batch size (pretraining windows and fine-tuning entries)")->check(CLI::Range(1, 4096));
     app.add_option("--pretrain-epochs", pretrain_epochs, "masked-LM epochs (0: none; then --load-pretrained)")->check(CLI::Range(0, 1000));
-    app.add_option("--pretrain-lr", pretrain_lr, "Adam learning rate of the pretraining")->check(CLI::PositiveNumber);
+    app.add_option("--pretrain-lr", pretrain_lr, "peak Adam learning rate of the pretraining (linear warm-up over the first epoch, then a cosine to 0)")->check(CLI::PositiveNumber);
     app.add_option("--pretrain-seed", pretrain_seed, "seed of the pretraining (init, shuffling, masks)");
     app.add_option("--max-windows", max_windows, "pretrain on the first N windows only (0: all; a smoke run)");
     app.add_option("--save-pretrained", save_pretrained, "where the pretrained encoder (+ MLM head) is saved");
     app.add_option("--load-pretrained", load_pretrained, "skip pretraining: fine-tune the encoder saved in this file");
     app.add_option("--lr", lr, "Adam learning rate of the transformer classifiers")->check(CLI::PositiveNumber);
+    app.add_option("--probe-lr", probe_lr, "Adam learning rate of the head on the frozen pretrained encoder (probe)")->check(CLI::PositiveNumber);
     app.add_option("--lstm-lr", lstm_lr, "Adam learning rate of the LSTM (example 08's)")->check(CLI::PositiveNumber);
     app.add_option("--steps", budget, "optimiser steps per classifier run (epochs = ceil(steps / batches per epoch))")->check(CLI::Range(1, 1000000));
     app.add_option("--seeds", seeds, "one classifier run per seed and model and fraction (init, shuffling, the labelled rows)");
     app.add_option("--percents", percents, "labelled training rows, in % of the 1859")->check(CLI::Range(1, 100));
-    app.add_option("--models", models, "which classifiers: pretrained, scratch, lstm")->check(CLI::IsMember({"pretrained", "scratch", "lstm"}));
+    app.add_option("--models", models, "which classifiers: pretrained, scratch, lstm")->check(CLI::IsMember({"pretrained", "probe", "scratch", "lstm"}));
     app.add_option("--json", json_path, "write every run's metrics and the pretraining curve here");
     app.add_option("--export-data", export_path, "write the encoded data for tools/torch_text_transformer.py to this .npz and exit");
     CLI11_PARSE(app, argc, argv);
@@ -327,7 +333,8 @@ int main(int argc, char** argv) {
             return 0;
         }
 
-        const bool want_pretrained = std::find(models.begin(), models.end(), "pretrained") != models.end();
+        const bool want_pretrained = std::find(models.begin(), models.end(), "pretrained") != models.end() ||
+                                     std::find(models.begin(), models.end(), "probe") != models.end();
         std::vector<pretrain_epoch> curve;
         double pretrain_seconds = 0;
         std::string pretrained_path = load_pretrained;
@@ -382,7 +389,7 @@ int main(int argc, char** argv) {
                         r = train_classifier(m, train08, test08, rows, batch, budget, lstm_lr, s);
                     } else {
                         topic_model m{seed{s}};
-                        if (name == "pretrained") {
+                        if (name == "pretrained" || name == "probe") {
                             const auto rep = load_npz(m, pretrained_path, {.strict = false});
                             if (rep.missing != std::vector<std::string>{"head.weight", "head.bias"})
                                 ctnn::detail::fail("'" + pretrained_path + "' does not hold the whole encoder (" +
@@ -395,7 +402,9 @@ int main(int argc, char** argv) {
                                 reported = true;
                             }
                         }
-                        r = train_classifier(m, train, test, rows, batch, budget, lr, s);
+                        if (name == "probe")  // the pretrained encoder as a fixed feature extractor: only the head learns
+                            for (std::size_t i = 0; i < 6; ++i) m.freeze(i);
+                        r = train_classifier(m, train, test, rows, batch, budget, name == "probe" ? probe_lr : lr, s);
                     }
                     r.model = name;
                     r.percent = p;
