@@ -94,8 +94,12 @@ def evaluate(model, data, loss_fn):
             ids, lengths, _ = batch_slice(data, torch.arange(s, min(n, s + 256)))
             probs.append(model(ids, lengths))
     p, y = torch.cat(probs), data[2]
-    loss = loss_fn(p, y).item()
-    pred = (p >= 0.5).float()
+    return binary_scores(p >= 0.5, y, loss_fn(p, y).item())
+
+
+def binary_scores(predicted, y, loss):
+    """Accuracy, precision, recall and F1 (class 1 positive) of boolean predictions against 0/1 labels y."""
+    pred = predicted.float()
     tp = float(((pred == 1) & (y == 1)).sum())
     fp = float(((pred == 1) & (y == 0)).sum())
     fn = float(((pred == 0) & (y == 1)).sum())

@@ -8,7 +8,7 @@ against example 08's LSTM classifier (the model of tools/torch_text_classifier.p
 
 Data: `build/examples/12_text_transformer --export-data FILE.npz`, all int32:
   pretrain_ids [N, 128] (packed windows of word ids, no padding), optional pretrain_test_ids [M, 128]
-  (held-out windows), vocab_size [1] = V, mask_id [1] (= V - 1; 0 = <pad>, 1 = <unk>, words in [2, V - 1));
+  (held-out windows) and pretrain_test_inputs / pretrain_test_labels [M, 128] (them masked, -100 = no target), vocab_size [1] = V, mask_id [1] (= V - 1; 0 = <pad>, 1 = <unk>, words in [2, V - 1));
   train_ids / test_ids [n, 128], train_lengths / test_lengths [n] (>= 1), train_labels / test_labels [n]
   (the topic task in the transformer's vocabulary, 0 after each length); lstm_train_ids, lstm_train_lengths,
   lstm_test_ids, lstm_test_lengths and lstm_vocab_size [1]: the same entries in the LSTM's vocabulary;
@@ -24,8 +24,9 @@ others -100); a chosen input becomes mask_id (p 0.8), a uniform word id in [2, V
 (p 0.1). Adam, peak lr --pretrain-lr reached linearly over the first epoch, then a cosine to 0 (per step),
 batch 32 windows reshuffled every epoch; one pretraining per invocation
 (--pretrain-seed: torch.manual_seed before the model, a torch.Generator for order and masks). Held-out
-MLM loss / accuracy (argmax == label over the masked positions) on pretrain_test_ids, masked once with a
-Generator seeded 0.
+MLM loss / accuracy (argmax == label over the masked positions) on pretrain_test_inputs / _labels (example
+12's own masking of the held-out windows, so both score the same targets), else on pretrain_test_ids masked
+once here with a Generator seeded 0.
 Classifier: the encoder with src_key_padding_mask = (position >= length) → the mean over each sample's
 first `length` positions → Linear(64, 1); nn.BCEWithLogitsLoss, class 1 when sigmoid(logit) >= 0.5.
 "pretrained" copies the pretrained encoder (load_state_dict(strict=False); the missing / unexpected keys
@@ -56,7 +57,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import torch_text_classifier as lstm_twin  # noqa: E402  (TextClassifier, batch_slice, evaluate, write_json)
+import torch_text_classifier as lstm_twin  # noqa: E402  (TextClassifier, batch_slice, evaluate, binary_scores, write_json)
 
 BATCH, EMBED, HEADS, FF, LAYERS, DROPOUT, STEPS = 32, 64, 4, 256, 2, 0.1, 128
 MASK_P, MASK_TOKEN_P, RANDOM_TOKEN_P = 0.15, 0.8, 0.1
@@ -86,6 +87,10 @@ def load(path):
            "lstm_vocab_size": int(arr("lstm_vocab_size").reshape(-1)[0])}
     out["pretrain"] = ids("pretrain_ids", v)
     out["pretrain_test"] = ids("pretrain_test_ids", v) if "pretrain_test_ids" in d.files else None
+    out["pretrain_test_masked"] = None
+    if "pretrain_test_inputs" in d.files and "pretrain_test_labels" in d.files:  # example 12's own masking
+        out["pretrain_test_masked"] = (ids("pretrain_test_inputs", v),
+                                       torch.from_numpy(arr("pretrain_test_labels").astype(np.int64)))
     for split in ("train", "test"):
         labels = arr(f"{split}_labels")
         if labels.ndim != 1 or not np.isin(labels, (0, 1)).all():
@@ -115,6 +120,14 @@ def subset_rows(data, fraction, seed):
     if rows.numel() == 0 or rows.min() < 0 or rows.max() >= n:
         sys.exit(f"{key} must be non-empty row indices in [0, {n})")
     return rows
+
+
+def held_out_set(data):
+    """The held-out MLM inputs and labels: as example 12 masked them when it exported them, else masked here
+    once with a Generator seeded 0."""
+    if data["pretrain_test_masked"] is not None:
+        return data["pretrain_test_masked"]
+    return mask_windows(data["pretrain_test"], data["vocab_size"], data["mask_id"], torch.Generator().manual_seed(0))
 
 
 def mask_windows(windows, vocab_size, mask_id, gen):
@@ -197,7 +210,7 @@ def pretrain(data, args):
     gen = torch.Generator().manual_seed(args.pretrain_seed)
     held_out = None
     if data["pretrain_test"] is not None:
-        held_out = mask_windows(data["pretrain_test"], v, mask_id, torch.Generator().manual_seed(0))
+        held_out = held_out_set(data)
     windows = data["pretrain"]
     n = windows.shape[0]
     print(f"pretraining: {n} windows of {STEPS} ids, V = {v}, mask id {mask_id}, {parameter_count(model)} parameters, "
@@ -275,16 +288,7 @@ def evaluate_logits(model, data, trim):
             ids, lengths, _ = transformer_slice(data, torch.arange(s, min(n, s + 256)), trim)
             logits.append(model(ids, lengths))
     z, y = torch.cat(logits), data[2]
-    loss = nn.functional.binary_cross_entropy_with_logits(z, y).item()
-    pred = (torch.sigmoid(z) >= 0.5).float()
-    tp = float(((pred == 1) & (y == 1)).sum())
-    fp = float(((pred == 1) & (y == 0)).sum())
-    fn = float(((pred == 0) & (y == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"accuracy": float((pred == y).float().mean()), "precision": precision, "recall": recall, "f1": f1,
-            "loss": loss}
+    return lstm_twin.binary_scores(torch.sigmoid(z) >= 0.5, y, nn.functional.binary_cross_entropy_with_logits(z, y).item())
 
 
 def fine_tune(name, data, rows, seed, args, pretrained_state):
@@ -424,8 +428,7 @@ def main():
         pretrained_state = mlm.state_dict()
         out["pretraining"] = {"loaded": args.load_pretrained}
         if data["pretrain_test"] is not None:
-            m = mlm_eval(mlm, *mask_windows(data["pretrain_test"], data["vocab_size"], data["mask_id"],
-                                            torch.Generator().manual_seed(0)))
+            m = mlm_eval(mlm, *held_out_set(data))
             out["pretraining"].update(m)
             print(f"loaded {args.load_pretrained}: held-out MLM loss {m['test_loss']:.4f}  "
                   f"accuracy {100 * m['test_accuracy']:.2f} %", flush=True)

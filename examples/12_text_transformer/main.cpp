@@ -306,6 +306,17 @@ int main(int argc, char** argv) {
             std::map<std::string, io::npy_array> a;
             a["pretrain_ids"] = topic::int32_array(windows, {windows.size() / steps, steps});
             a["pretrain_test_ids"] = topic::int32_array(test_windows, {test_windows.size() / steps, steps});
+            {  // the held-out windows exactly as evaluate_mlm masks them (seed 0), so both sides score the same targets
+                const std::size_t m = test_windows.size() / steps;
+                std::vector<float> xm(test_windows.size());
+                std::vector<std::int32_t> inputs(test_windows.size()), labels(test_windows.size());
+                rng g{seed{0}};
+                for (std::size_t i = 0; i < m; ++i)
+                    mask_window(test_windows.data() + i * steps, xm.data() + i * steps, labels.data() + i * steps, g);
+                std::transform(xm.begin(), xm.end(), inputs.begin(), [](float v) { return std::int32_t(v); });
+                a["pretrain_test_inputs"] = topic::int32_array(inputs, {m, steps});
+                a["pretrain_test_labels"] = topic::int32_array(labels, {m, steps});
+            }
             a["vocab_size"] = topic::int32_array({std::int32_t(vocab_rows)}, {1});
             a["mask_id"] = topic::int32_array({mask_id}, {1});
             a["lstm_vocab_size"] = topic::int32_array({std::int32_t(topic::k_vocab)}, {1});
