@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
     app.add_option("--steps", budget, "optimiser steps per classifier run (epochs = ceil(steps / batches per epoch))")->check(CLI::Range(1, 1000000));
     app.add_option("--seeds", seeds, "one classifier run per seed and model and fraction (init, shuffling, the labelled rows)");
     app.add_option("--percents", percents, "labelled training rows, in % of the 1859")->check(CLI::Range(1, 100));
-    app.add_option("--models", models, "which classifiers: pretrained, scratch, lstm")->check(CLI::IsMember({"pretrained", "probe", "scratch", "lstm"}));
+    app.add_option("--models", models, "which classifiers: pretrained, scratch, lstm; also frozen_emb (pretrained, its embedding frozen) and probe (only the head trains)")->check(CLI::IsMember({"pretrained", "frozen_emb", "probe", "scratch", "lstm"}));
     app.add_option("--json", json_path, "write every run's metrics and the pretraining curve here");
     app.add_option("--export-data", export_path, "write the encoded data for tools/torch_text_transformer.py to this .npz and exit");
     CLI11_PARSE(app, argc, argv);
@@ -344,8 +344,8 @@ int main(int argc, char** argv) {
             return 0;
         }
 
-        const bool want_pretrained = std::find(models.begin(), models.end(), "pretrained") != models.end() ||
-                                     std::find(models.begin(), models.end(), "probe") != models.end();
+        const bool want_pretrained =
+            std::any_of(models.begin(), models.end(), [](const std::string& n) { return n != "scratch" && n != "lstm"; });
         std::vector<pretrain_epoch> curve;
         double pretrain_seconds = 0;
         std::string pretrained_path = load_pretrained;
@@ -400,7 +400,7 @@ int main(int argc, char** argv) {
                         r = train_classifier(m, train08, test08, rows, batch, budget, lstm_lr, s);
                     } else {
                         topic_model m{seed{s}};
-                        if (name == "pretrained" || name == "probe") {
+                        if (name != "scratch") {
                             const auto rep = load_npz(m, pretrained_path, {.strict = false});
                             if (rep.missing != std::vector<std::string>{"head.weight", "head.bias"})
                                 ctnn::detail::fail("'" + pretrained_path + "' does not hold the whole encoder (" +
@@ -415,6 +415,7 @@ int main(int argc, char** argv) {
                         }
                         if (name == "probe")  // the pretrained encoder as a fixed feature extractor: only the head learns
                             for (std::size_t i = 0; i < 6; ++i) m.freeze(i);
+                        if (name == "frozen_emb") m.freeze(0);  // the pretrained word vectors stay; the rest is fine-tuned
                         r = train_classifier(m, train, test, rows, batch, budget, name == "probe" ? probe_lr : lr, s);
                     }
                     r.model = name;
