@@ -113,7 +113,7 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
         T* terms = static_cast<T*>(impl::scratch_bytes(0, (2 * rows + 1) * sizeof(T)));                                 \
         T* counted = terms + rows;                                                                                      \
         T* count = counted + rows;                                                                                      \
-        impl::for_each(rows, kernels::cross_entropy_ignoring_rows<T>{z, labels, d_grad, terms, counted, classes, ignore_index}); \
+        impl::for_each(rows, kernels::cross_entropy_rows<T>{z, labels, d_grad, terms, classes, T(1), counted, ignore_index}); \
         impl::sum_into<T>(counted, rows, count);                                                                        \
         impl::sum_into<T>(terms, rows, d_loss);                                                                         \
         impl::for_each(rows * classes, kernels::divide_by_count<T>{d_grad, count});                                     \

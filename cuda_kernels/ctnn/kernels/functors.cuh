@@ -161,6 +161,8 @@ struct softmax_rows_backward {
 
 /// Cross-entropy on logits for one row: writes (softmax - onehot)/batch into g and the row's loss
 /// divided by the batch into term[r] (their sum is the mean loss). Labels were checked on the host.
+/// With @p counted (ignore_index): a row labelled @p ignore gets zeros in g, term and counted, the others
+/// 1 in counted; called with inv_batch 1, divide_by_count then makes both means over the counted rows.
 template <class T>
 struct cross_entropy_rows {
     const T* z;
@@ -169,9 +171,20 @@ struct cross_entropy_rows {
     T* term;
     std::size_t k;
     T inv_batch;
+    T* counted = nullptr;
+    std::int32_t ignore = 0;
     CTNN_HD void operator()(std::size_t r) const {
         const T* zr = z + r * k;
         T* gr = g + r * k;
+        if (counted) {
+            const bool skip = labels[r] == ignore;
+            counted[r] = skip ? T(0) : T(1);
+            if (skip) {
+                for (std::size_t j = 0; j < k; ++j) gr[j] = T(0);
+                term[r] = T(0);
+                return;
+            }
+        }
         T m;
         const T s = rules::exp_shifted(zr, gr, k, m);
         const std::size_t c = std::size_t(labels[r]);
@@ -179,37 +192,6 @@ struct cross_entropy_rows {
         const T inv_s = inv_batch / s;
         for (std::size_t j = 0; j < k; ++j) gr[j] *= inv_s;
         gr[c] -= inv_batch;
-    }
-};
-
-/// Cross-entropy with an ignored label for one row, before the mean: (softmax - onehot) into g, the row's
-/// loss into term[r] and 1 into counted[r]; a row labelled @p ignore gets zeros in all three.
-/// divide_by_count then makes both means over the counted rows.
-template <class T>
-struct cross_entropy_ignoring_rows {
-    const T* z;
-    const std::int32_t* labels;
-    T* g;
-    T* term;
-    T* counted;
-    std::size_t k;
-    std::int32_t ignore;
-    CTNN_HD void operator()(std::size_t r) const {
-        const T* zr = z + r * k;
-        T* gr = g + r * k;
-        if (labels[r] == ignore) {
-            for (std::size_t j = 0; j < k; ++j) gr[j] = T(0);
-            term[r] = counted[r] = T(0);
-            return;
-        }
-        T m;
-        const T s = rules::exp_shifted(zr, gr, k, m);
-        const std::size_t c = std::size_t(labels[r]);
-        term[r] = std::log(s) - (zr[c] - m);
-        counted[r] = T(1);
-        const T inv_s = T(1) / s;
-        for (std::size_t j = 0; j < k; ++j) gr[j] *= inv_s;
-        gr[c] -= T(1);
     }
 };
 

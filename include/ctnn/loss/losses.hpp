@@ -21,14 +21,16 @@
 namespace ctnn::loss {
 
 namespace detail {
-/// Throws unless every label is in [0, k): "<loss>: label 3 at index 1 is outside [0, 3)".
+/// Throws unless every label is in [0, k) or equals @p ignore (when set): "<loss>: label 3 at index 1 is
+/// outside [0, 3)" (+ " and is not the ignore_index -100").
 template <class L>
-void check_labels(const char* loss, const L* labels, std::size_t batch, std::size_t k) {
+void check_labels(const char* loss, const L* labels, std::size_t batch, std::size_t k, std::optional<std::int32_t> ignore = {}) {
     for (std::size_t b = 0; b < batch; ++b) {
         const long long c = static_cast<long long>(labels[b]);
-        if (c < 0 || static_cast<unsigned long long>(c) >= k) [[unlikely]]
+        if ((c < 0 || static_cast<unsigned long long>(c) >= k) && !(ignore && c == *ignore)) [[unlikely]]
             ctnn::detail::fail(std::string(loss) + ": label " + std::to_string(c) + " at index " + std::to_string(b) +
-                               " is outside [0, " + std::to_string(k) + ")");
+                               " is outside [0, " + std::to_string(k) + ")" +
+                               (ignore ? " and is not the ignore_index " + std::to_string(*ignore) : std::string()));
     }
 }
 /// The mean of rule over n = batch·per_sample elements, weights w[i % w_len] (w may be null).
@@ -240,14 +242,7 @@ struct cross_entropy : base<cross_entropy> {
             const std::string what = classes ? "one label per row of " + std::to_string(k) + " classes" : "one label per sample";
             detail::check_target_size(name, n, expected, batch, per_sample, what.c_str());
         }
-        if (!ignore_index) return detail::check_labels(name, labels, n, k);
-        for (std::size_t b = 0; b < n; ++b) {
-            const long long c = static_cast<long long>(labels[b]);
-            if (c != *ignore_index && (c < 0 || static_cast<unsigned long long>(c) >= k)) [[unlikely]]
-                ctnn::detail::fail(std::string(name) + ": label " + std::to_string(c) + " at index " + std::to_string(b) +
-                                   " is outside [0, " + std::to_string(k) + ") and is not the ignore_index " +
-                                   std::to_string(*ignore_index));
-        }
+        detail::check_labels(name, labels, n, k, ignore_index);
     }
     template <class P, class T, class L>
     void evaluate(const T* y, const L* labels, T* dy, std::size_t batch, std::size_t per_sample, T* loss_out) const {
