@@ -23,6 +23,7 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/embedding.hpp"
+#include "layers/gaussian_sample.hpp"
 #include "layers/recurrent.hpp"
 #include "layers/sequence.hpp"
 #include "layers/sequence_pool.hpp"

@@ -162,6 +162,8 @@ void reduce_terms(std::size_t n, const F& f, T* d_loss) {
     void layer_norm(const norm::layer_norm_input_backward<T>& op, std::size_t n) { impl::for_each(n, op); }           \
     void layer_norm(const norm::layer_norm_param_backward<T>& op, std::size_t n) { impl::for_each(n, op); }           \
     void add_positions(const rules::add_positions<T>& op, std::size_t n) { impl::for_each(n, op); }                  \
+    void gaussian_sample(const rules::gaussian_sample_forward<T>& op, std::size_t n) { impl::for_each(n, op); }      \
+    void gaussian_sample(const rules::gaussian_sample_backward<T>& op, std::size_t n) { impl::for_each(n, op); }     \
     void attention(const attn::forward_rows<T>& op, std::size_t n) { impl::for_each(n, op); }                        \
     void attention(const attn::backward_rows<T>& op, std::size_t n) { impl::for_each(n, op); }                       \
     void attention(const attn::backward_keys<T>& op, std::size_t n) { impl::for_each(n, op); }                       \
@@ -197,10 +199,10 @@ CTNN_CUDA_API_DEFINE(double)
     void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n) {                        \
         impl::for_each(rows, rules::log_softmax_rows_backward<T>{y, dy, dx, n});                                        \
     }                                                                                                                   \
-    void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* d_mu, T* d_logvar,         \
-                     T* d_loss) {                                                                                       \
-        impl::reduce_terms(batch, rules::gaussian_kl_rows<T>{mu, logvar, d_mu, d_logvar, latent, T(1) / T(batch ? batch : 1)}, \
-                           d_loss);                                                                                     \
+    void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, std::size_t stride, T* d_mu, \
+                     T* d_logvar, T* d_loss) {                                                                          \
+        impl::reduce_terms(                                                                                             \
+            batch, rules::gaussian_kl_rows<T>{mu, logvar, d_mu, d_logvar, latent, T(1) / T(batch ? batch : 1), stride}, d_loss); \
     }                                                                                                                   \
     void cosine_embedding(const T* a, const T* b, const T* t, std::size_t batch, std::size_t dim, T margin, T* d_a,     \
                           T* d_b, T* d_loss) {                                                                          \

@@ -161,7 +161,8 @@ struct log_softmax_rows_backward {
 };
 
 /// Sample r of KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ_j (μ² + σ² - 1 - log σ²) from μ and log σ² [batch, latent],
-/// divided by the batch; dμ = μ/batch, d(log σ²) = ½(σ² - 1)/batch.
+/// divided by the batch; dμ = μ/batch, d(log σ²) = ½(σ² - 1)/batch. Rows are `stride` apart in all four
+/// arrays (0: latent; 2·latent for the packed [μ | log σ²] statistics of gaussian_sample).
 template <class T>
 struct gaussian_kl_rows {
     const T* mu;
@@ -170,9 +171,10 @@ struct gaussian_kl_rows {
     T* dlogvar;
     std::size_t latent;
     T inv_batch;
+    std::size_t stride = 0;
     CTNN_HD T operator()(std::size_t r) const noexcept {
         T s = 0;
-        for (std::size_t j = r * latent, e = j + latent; j < e; ++j) {
+        for (std::size_t j = r * (stride ? stride : latent), e = j + latent; j < e; ++j) {
             const T v = std::exp(logvar[j]);
             s += mu[j] * mu[j] + v - T(1) - logvar[j];
             dmu[j] = mu[j] * inv_batch;

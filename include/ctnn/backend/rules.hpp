@@ -117,4 +117,48 @@ CTNN_HD T dropout_mask(std::uint64_t seed, std::uint64_t counter, std::size_t in
     return counter_uniform(seed, counter, index) < rate ? T(0) : T(1.0 / (1.0 - rate));
 }
 
+/// A standard normal value that depends only on (seed, counter, index) (Box-Muller on two counter
+/// uniforms), so the CPU and CUDA policies draw the same noise.
+CTNN_HD inline double counter_normal(std::uint64_t seed, std::uint64_t counter, std::uint64_t index) noexcept {
+    const double u1 = 1.0 - counter_uniform(seed, counter, 2 * index);  // (0, 1]: the log is finite
+    const double u2 = counter_uniform(seed, counter, 2 * index + 1);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+/// The reparameterisation z = μ + exp(½ log σ²)·ε of a VAE over n = batch·latent elements: `stats` rows
+/// are [μ (latent) | log σ² (latent)]; ε (element i of the `counter`-th draw from `seed`) is kept in `eps`
+/// for backward (when `eps` is not null). `train == false` gives z = μ (and ε = 0).
+template <class T>
+struct gaussian_sample_forward {
+    const T* stats;
+    T* z;
+    T* eps;
+    std::size_t latent;
+    std::uint64_t seed, counter;
+    bool train;
+    CTNN_HD void operator()(std::size_t i) const noexcept {
+        const std::size_t r = i / latent, j = i % latent;
+        const T mu = stats[2 * latent * r + j], logvar = stats[2 * latent * r + latent + j];
+        const T e = train ? T(counter_normal(seed, counter, i)) : T(0);
+        if (eps) eps[i] = e;
+        z[i] = mu + std::exp(T(0.5) * logvar) * e;
+    }
+};
+
+/// Backward of gaussian_sample_forward over n = batch·latent elements: dμ = dz, d(log σ²) = ½·dz·ε·σ.
+template <class T>
+struct gaussian_sample_backward {
+    const T* stats;
+    const T* eps;
+    const T* dz;
+    T* dstats;
+    std::size_t latent;
+    CTNN_HD void operator()(std::size_t i) const noexcept {
+        const std::size_t r = i / latent, j = i % latent;
+        const T logvar = stats[2 * latent * r + latent + j];
+        dstats[2 * latent * r + j] = dz[i];
+        dstats[2 * latent * r + latent + j] = T(0.5) * dz[i] * eps[i] * std::exp(T(0.5) * logvar);
+    }
+};
+
 }  // namespace ctnn::rules

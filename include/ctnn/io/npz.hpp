@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -154,6 +155,24 @@ inline npy_array decode_npy(const std::string& blob, const std::string& file, co
     return a;
 }
 }  // namespace detail
+
+/// An array of @p values with C-order @p shape, ready for write_npz (float, double, int32, int64, uint8).
+/// Throws ctnn::error when the shape does not hold exactly values.size() elements.
+template <class T>
+npy_array make_array(std::span<const T> values, std::vector<std::size_t> shape) {
+    npy_array a{npy_dtype<T>(), std::move(shape), {}};
+    if (a.count() != values.size()) [[unlikely]]
+        ctnn::detail::fail("make_array: the shape holds " + std::to_string(a.count()) + " elements, the values are " +
+                           std::to_string(values.size()));
+    a.data.assign(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    return a;
+}
+/// make_array of a vector: shape [v.size()] unless given.
+template <class T>
+npy_array make_array(const std::vector<T>& values, std::vector<std::size_t> shape = {}) {
+    if (shape.empty()) shape = {values.size()};
+    return make_array(std::span<const T>{values}, std::move(shape));
+}
 
 /// Writes @p arrays (name -> array; `.npy` is appended to each entry name) as an npz archive,
 /// atomically. @p compress selects deflate (np.savez_compressed) or stored entries (np.savez).

@@ -46,6 +46,24 @@ struct gaussian_kl : pair_base<gaussian_kl> {
         using T = detail::value_of_t<M>;
         return (*this)(mu, logvar, std::span<const T>{}, dmu, dlogvar, batch);
     }
+    /// The packed statistics of gaussian_sample: rows [μ (latent) | log σ² (latent)] of @p stats
+    /// [batch, 2·latent]; the gradient into @p dstats in the same layout (overwritten). Pointers in P's memory.
+    template <class P, class T>
+    void evaluate_packed(const T* stats, T* dstats, std::size_t batch, std::size_t latent, T* loss_out) const {
+        ops::gaussian_kl<P>(stats, stats + latent, batch, latent, dstats, dstats + latent, loss_out, 2 * latent);
+    }
+    /// CPU form of evaluate_packed: returns the KL of @p stats [batch, 2·latent], its gradient into @p dstats.
+    template <contiguous_tensor S, contiguous_tensor G>
+    auto packed(const S& stats, G&& dstats, std::size_t batch) const {
+        using T = detail::value_of_t<S>;
+        if (batch == 0 || stats.size() % (2 * batch) != 0) [[unlikely]]
+            ctnn::detail::fail(std::string(name) + ": packed statistics have " + std::to_string(stats.size()) +
+                               " elements, expected batch " + std::to_string(batch) + " × 2·latent ([mu | log-variance] rows)");
+        detail::check_gradient_size(name, dstats.size(), stats.size(), "the gradient buffer");
+        T out{};
+        evaluate_packed<cpu>(stats.data(), dstats.data(), batch, stats.size() / (2 * batch), &out);
+        return out;
+    }
 };
 
 /// Cosine embedding loss (nn.CosineEmbeddingLoss(margin)), mean over the batch: for a, b [batch, dim] and

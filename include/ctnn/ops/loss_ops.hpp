@@ -196,14 +196,16 @@ void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std:
 }
 
 /// KL(N(μ, σ²) ‖ N(0, 1)) summed over the latent dimensions and averaged over the batch, from μ and
-/// log σ² [batch, latent]; writes dμ and d(log σ²) of that value.
+/// log σ² [batch, latent] whose rows are @p stride apart (0: latent; 2·latent for packed [μ | log σ²]);
+/// writes dμ and d(log σ²) of that value at the same places.
 template <class P, class T>
-void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* dmu, T* dlogvar, T* loss_out) {
+void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* dmu, T* dlogvar, T* loss_out,
+                 std::size_t stride = 0) {
     loss_detail::check_policy<P>();
-    if constexpr (loss_detail::on_cuda<P>) cuda_api::gaussian_kl(mu, logvar, batch, latent, dmu, dlogvar, loss_out);
+    if constexpr (loss_detail::on_cuda<P>) cuda_api::gaussian_kl(mu, logvar, batch, latent, stride, dmu, dlogvar, loss_out);
     else
         *loss_out = loss_detail::sum_terms<T>(
-            batch, rules::gaussian_kl_rows<T>{mu, logvar, dmu, dlogvar, latent, loss_detail::inverse_count<T>(batch)});
+            batch, rules::gaussian_kl_rows<T>{mu, logvar, dmu, dlogvar, latent, loss_detail::inverse_count<T>(batch), stride});
 }
 
 /// Cosine embedding loss of a, b [batch, dim] with targets t [batch] in {1, -1} (nn.CosineEmbeddingLoss,

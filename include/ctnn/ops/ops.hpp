@@ -556,6 +556,20 @@ void hwc_to_chw(const T* in, T* out, const conv::geometry& g, std::size_t batch,
     }
 }
 
+/// A VAE's reparameterisation and its backward (rules::gaussian_sample_forward / _backward) over n elements.
+template <class P, class T>
+void gaussian_sample(const rules::gaussian_sample_forward<T>& op, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::gaussian_sample(op, n);
+    else
+        for (std::size_t i = 0; i < n; ++i) op(i);
+}
+template <class P, class T>
+void gaussian_sample(const rules::gaussian_sample_backward<T>& op, std::size_t n) {
+    if constexpr (detail::is_cuda<P>) cuda_api::gaussian_sample(op, n);
+    else
+        for (std::size_t i = 0; i < n; ++i) op(i);
+}
+
 /// Inverted dropout: mask = rules::dropout_mask(seed, counter, i), y = x ⊙ mask.
 template <class P, class T>
 void dropout_forward(const T* x, T* y, T* mask, std::size_t n, double rate, std::uint64_t seed, std::uint64_t counter) {

@@ -133,6 +133,7 @@ TEST_CASE("cuda: every layer equals the CPU layer (forward, gradients, one step)
     check_layers<dense<12>, reshape<3, 4>, log_softmax>(2);  // rows of the last dimension
     check_layers<reshape<3, 4>, flatten, dense<3>>(2);
     check_layers<dense<16>, dropout<0.3>, dense<4>>(9);  // the same counter-based mask on both
+    check_layers<dense<8>, gaussian_sample<4>, dense<3>>(6);  // the same counter-based noise on both
 }
 
 TEST_CASE("cuda: convolution and pooling equal the CPU layers", "[cuda][conv]") {
@@ -213,6 +214,17 @@ TEST_CASE("cuda: the new losses equal the CPU losses (train_step; pair losses wi
     }
     // pair losses
     check_pair(loss::gaussian_kl{}, 4, 3, {});
+    {  // gaussian_kl of packed [mu | logvar] rows (gaussian_sample's input)
+        const auto st = values<double>(24, 33);
+        std::vector<double> ds(24), hds(24);
+        const double lc = loss::gaussian_kl{}.packed(st, ds, 4);
+        buffer_t<cuda, double> gs(24), gds(24), gl(1);
+        copy_from_host<cuda>(gs.data(), st.data(), 24);
+        loss::gaussian_kl{}.evaluate_packed<cuda>(gs.data(), gds.data(), 4, 3, gl.data());
+        copy_to_host<cuda>(hds.data(), gds.data(), 24);
+        REQUIRE(ops::read_scalar<cuda>(gl.data()) == Approx(lc).epsilon(1e-12));
+        require_close(hds, ds, 1e-12, "packed KL gradient");
+    }
     check_pair(loss::cosine_embedding{0.1}, 5, 4, {1, -1, -1, 1, -1});
     std::vector<double> t(12);
     for (std::size_t i = 0; i < 12; ++i) t[i] = i % 3 == 0 ? -1 : 1;

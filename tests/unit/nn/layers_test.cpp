@@ -111,6 +111,40 @@ TEST_CASE("dropout: backward uses the same mask (finite differences)", "[layers]
     test::check_model_gradients(dmodel<input<8>, dense<6>, dropout<0.25>, dense<2>>{seed{5}}, 4);
 }
 
+TEST_CASE("gaussian_sample: z = mu + exp(logvar/2)·eps with standard normal eps in training, mu in eval", "[layers][vae]") {
+    using model = basic_sequential<double, input<4000>, gaussian_sample<2000>>;
+    model m{seed{6}};
+    std::vector<double> x(4000);
+    for (std::size_t i = 0; i < 2000; ++i) {
+        x[i] = i % 2 ? 1.5 : -0.5;           // mu
+        x[2000 + i] = i % 2 ? 0.0 : std::log(4.0);  // log-variance: sigma 1 or 2
+    }
+    const auto z = run(m, x);
+    double s[2] = {0, 0}, s2[2] = {0, 0};
+    for (std::size_t i = 0; i < 2000; ++i) {
+        const double e = (z[i] - x[i]) / (i % 2 ? 1.0 : 2.0);  // the eps drawn
+        s[i % 2] += e;
+        s2[i % 2] += e * e;
+    }
+    for (int k = 0; k < 2; ++k) {  // 1000 draws each: mean within 4 standard errors, variance within 15 %
+        REQUIRE(std::abs(s[k] / 1000) < 4 / std::sqrt(1000.0));
+        REQUIRE(s2[k] / 1000 == Approx(1.0).margin(0.15));
+    }
+    REQUIRE(run(m, x) != z);  // a new draw every training forward
+    m.eval();
+    const auto zm = run(m, x);
+    const auto p = m.predict(x);
+    for (std::size_t i = 0; i < 2000; ++i) {
+        REQUIRE(zm[i] == x[i]);
+        REQUIRE(p[i] == x[i]);
+    }
+}
+
+TEST_CASE("gaussian_sample: the reparameterisation gradient (finite differences, in double)", "[layers][vae][gradcheck]") {
+    test::check_model_gradients(dmodel<input<6>, gaussian_sample<3>>{seed{3}}, 4);
+    test::check_model_gradients(dmodel<input<5>, dense<8>, gaussian_sample<4>, dense<6>, sigmoid>{seed{5}}, 3);  // encoder → z → decoder
+}
+
 TEST_CASE("sequential: a deep container passes the gradient check", "[model][sequential][gradcheck]") {
     test::check_model_gradients(dmodel<input<2, 3>, flatten, dense<8>, ctnn::tanh, dense<5>, leaky_relu<0.1>, dense<4>, sigmoid,
                                        dense<3>, softmax>{seed{11}},

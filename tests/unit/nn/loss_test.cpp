@@ -267,6 +267,35 @@ TEST_CASE("gaussian_kl: value and both gradients equal torch.distributions.kl_di
     REQUIRE_THROWS_WITH(loss::gaussian_kl{}(one, z2, g3, g2, 1), Catch::Contains("gaussian_kl: the first gradient buffer has 3"));
 }
 
+TEST_CASE("gaussian_kl.packed: the KL of [mu | logvar] rows equals the two-array form; finite differences in double",
+          "[loss][kl][vae]") {
+    const std::vector<double> mu{0.3, -1.2, 2.5, 0.1, 0.7, -0.4}, lv{0.5, -0.3, 0.2, -1.5, 0.9, 0.0};
+    std::vector<double> stats, dmu(6), dlv(6), dstats(12);
+    for (std::size_t r = 0; r < 2; ++r) {  // batch 2, latent 3
+        stats.insert(stats.end(), mu.begin() + 3 * r, mu.begin() + 3 * r + 3);
+        stats.insert(stats.end(), lv.begin() + 3 * r, lv.begin() + 3 * r + 3);
+    }
+    const double l = loss::gaussian_kl{}(mu, lv, dmu, dlv, 2);
+    REQUIRE(loss::gaussian_kl{}.packed(stats, dstats, 2) == Approx(l).epsilon(1e-15));
+    for (std::size_t r = 0; r < 2; ++r)
+        for (std::size_t j = 0; j < 3; ++j) {
+            REQUIRE(dstats[6 * r + j] == Approx(dmu[3 * r + j]).epsilon(1e-15));
+            REQUIRE(dstats[6 * r + 3 + j] == Approx(dlv[3 * r + j]).epsilon(1e-15));
+        }
+    std::vector<double> scratch(12);
+    for (std::size_t i = 0; i < 12; ++i) {
+        auto p = stats, m = stats;
+        p[i] += 1e-6;
+        m[i] -= 1e-6;
+        const double num = (loss::gaussian_kl{}.packed(p, scratch, 2) - loss::gaussian_kl{}.packed(m, scratch, 2)) / 2e-6;
+        INFO("element " << i << ": numeric " << num << " analytic " << dstats[i]);
+        REQUIRE(test::max_rel_error(num, dstats[i]) < 1e-7);
+    }
+    REQUIRE_THROWS_WITH(loss::gaussian_kl{}.packed(stats, scratch, 5), Catch::Contains("gaussian_kl: packed statistics have 12"));
+    std::vector<double> small(6);
+    REQUIRE_THROWS_WITH(loss::gaussian_kl{}.packed(stats, small, 2), Catch::Contains("gaussian_kl: the gradient buffer has 6"));
+}
+
 TEST_CASE("cosine_embedding and margin_ranking: values and both gradients equal PyTorch's, checked in double",
           "[loss][cosine][ranking]") {
     {

@@ -118,6 +118,9 @@ void event_destroy(void* event) noexcept;
     void layer_norm(const norm::layer_norm_param_backward<T>& op, std::size_t n);                                    \
     /* y = x + position code over n elements (rules.hpp) */                                                         \
     void add_positions(const rules::add_positions<T>& op, std::size_t n);                                            \
+    /* a VAE's reparameterisation and its backward over n = batch·latent elements (rules.hpp) */                  \
+    void gaussian_sample(const rules::gaussian_sample_forward<T>& op, std::size_t n);                                \
+    void gaussian_sample(const rules::gaussian_sample_backward<T>& op, std::size_t n);                               \
     /* fused attention rules (attention_rules.hpp) over n rows (batch·heads·T) */                                   \
     void attention(const attn::forward_rows<T>& op, std::size_t n);                                                  \
     void attention(const attn::backward_rows<T>& op, std::size_t n);                                                 \
@@ -139,8 +142,8 @@ CTNN_CUDA_API_FOR(double)
                                    T* d_grad, T* d_loss);                                                           \
     void log_softmax_forward(const T* x, T* y, std::size_t rows, std::size_t n);                                     \
     void log_softmax_backward(const T* y, const T* dy, T* dx, std::size_t rows, std::size_t n);                      \
-    void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, T* d_mu, T* d_logvar,      \
-                     T* d_loss);                                                                                      \
+    void gaussian_kl(const T* mu, const T* logvar, std::size_t batch, std::size_t latent, std::size_t stride,       \
+                     T* d_mu, T* d_logvar, T* d_loss);                                                                \
     void cosine_embedding(const T* a, const T* b, const T* t, std::size_t batch, std::size_t dim, T margin, T* d_a,  \
                           T* d_b, T* d_loss);                                                                         \
     void margin_ranking(const T* a, const T* b, const T* t, std::size_t n, T margin, T* d_a, T* d_b, T* d_loss);

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// What the generative examples (14-17) share: PNG image grids (stb_image_write from Debian's libstb-dev,
+// written atomically), a training history as CSV (tools/plot_history.py draws it), noise batches and the
+// Fashion-MNIST images scaled for a tanh or a sigmoid output.
+#include <stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctnn/ctnn.hpp>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace example::gen {
+
+/// Tiles @p n images [n, h, w, c] (c = 1 grey or 3 RGB), values in [lo, hi], into rows of @p cols with a
+/// 2-pixel gap (mid grey), each pixel enlarged @p zoom times, and writes an 8-bit PNG to @p path
+/// (atomically: a temporary file renamed over it). Values outside [lo, hi] are clamped.
+inline void write_png_grid(const std::filesystem::path& path, const float* images, std::size_t n, std::size_t h, std::size_t w,
+                           std::size_t c, std::size_t cols, float lo, float hi, std::size_t zoom = 1) {
+    if (n == 0 || cols == 0 || h == 0 || w == 0 || (c != 1 && c != 3) || zoom == 0 || !(hi > lo))
+        ctnn::detail::fail("write_png_grid: '" + path.string() + "': nothing to draw or a bad geometry");
+    cols = std::min(cols, n);
+    const std::size_t rows = (n + cols - 1) / cols, gap = 2;
+    const std::size_t W = cols * (w * zoom + gap) + gap, H = rows * (h * zoom + gap) + gap;
+    std::vector<unsigned char> px(W * H * c, 128);
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t x0 = gap + (k % cols) * (w * zoom + gap), y0 = gap + (k / cols) * (h * zoom + gap);
+        for (std::size_t y = 0; y < h * zoom; ++y)
+            for (std::size_t x = 0; x < w * zoom; ++x)
+                for (std::size_t ch = 0; ch < c; ++ch) {
+                    const float v = images[((k * h + y / zoom) * w + x / zoom) * c + ch];
+                    const float t = std::clamp((v - lo) / (hi - lo), 0.0f, 1.0f);
+                    px[((y0 + y) * W + x0 + x) * c + ch] = static_cast<unsigned char>(std::lround(t * 255.0f));
+                }
+    }
+    std::string bytes;
+    const auto append = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), size); };
+    if (!stbi_write_png_to_func(append, &bytes, int(W), int(H), int(c), px.data(), int(W * c)))
+        ctnn::detail::fail("write_png_grid: stb_image_write could not encode '" + path.string() + "'");
+    ctnn::io::write_file_atomic(path, bytes);
+}
+
+/// A training history: one row per epoch (or step), written as CSV — a header of column names, the first
+/// column the x axis — rewritten atomically by save() so an interrupted run leaves a readable file.
+class history {
+public:
+    history(std::filesystem::path path, std::vector<std::string> columns) : m_path(std::move(path)), m_columns(std::move(columns)) {}
+    void add(const std::vector<double>& row) {
+        if (row.size() != m_columns.size())
+            ctnn::detail::fail("history: a row of " + std::to_string(row.size()) + " values for " + std::to_string(m_columns.size()) +
+                               " columns");
+        m_rows.push_back(row);
+    }
+    std::string csv() const {
+        std::ostringstream s;
+        s.precision(7);
+        for (std::size_t i = 0; i < m_columns.size(); ++i) s << (i ? "," : "") << m_columns[i];
+        s << '\n';
+        for (const auto& r : m_rows) {
+            for (std::size_t i = 0; i < r.size(); ++i) {
+                if (i) s << ',';
+                if (std::isfinite(r[i])) s << r[i];
+            }
+            s << '\n';
+        }
+        return s.str();
+    }
+    /// Writes the CSV (nothing when the path is empty).
+    void save() const {
+        if (!m_path.empty()) ctnn::io::write_file_atomic(m_path, csv());
+    }
+    const std::vector<std::vector<double>>& rows() const noexcept { return m_rows; }
+
+private:
+    std::filesystem::path m_path;
+    std::vector<std::string> m_columns;
+    std::vector<std::vector<double>> m_rows;
+};
+
+/// @p n standard normal values from @p g.
+inline std::vector<float> normal_noise(ctnn::rng& g, std::size_t n) {
+    std::vector<float> z(n);
+    for (auto& v : z) v = float(g.normal());
+    return z;
+}
+
+/// Images in [0, 1] mapped to [-1, 1] in place (a tanh generator's range).
+inline void to_symmetric(ctnn::data::dataset<float>& d) {
+    for (std::size_t i = 0; i < d.count * d.sample_size; ++i) d.x[i] = 2 * d.x[i] - 1;
+}
+
+/// The rows @p order[first, first + n) of @p d's images into @p out (a batch).
+inline void gather(const ctnn::data::dataset<float>& d, const std::vector<std::size_t>& order, std::size_t first, std::size_t n, float* out) {
+    for (std::size_t k = 0; k < n; ++k)
+        std::copy_n(d.x.data() + order[first + k] * d.sample_size, d.sample_size, out + k * d.sample_size);
+}
+
+/// A seeded permutation of 0..n-1 (Fisher-Yates).
+inline std::vector<std::size_t> shuffled(std::size_t n, ctnn::rng& g) {
+    std::vector<std::size_t> p(n);
+    for (std::size_t i = 0; i < n; ++i) p[i] = i;
+    for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[g.below(i)]);
+    return p;
+}
+
+}  // namespace example::gen
