@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// Scores generated Fashion-MNIST images — from ctnn's examples (14_gan --export, 15_dcgan --export) or from any
+// other program, e.g. tools/torch_gan.py --out — in the feature space of example 04's CNN (trained once and saved
+// with `04_fashion_mnist_cnn --save cnn.npz`):
+//   - the Fréchet distance between the Gaussians fitted to the penultimate layer's 128 features of the samples
+//     and of the 10 000 test images (FID's formula, with this CNN in place of Inception);
+//   - the CNN's predicted-class histogram of the samples: class coverage (classes that receive at least half
+//     their fair share, N/20) and the largest class's share;
+//   - the mean confidence (max softmax) and exp(E KL(p(y|x) ‖ p(y))) (the Inception score's formula).
+// The same real-vs-real numbers (10 000 training images against the test images) are printed as the floor.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctnn/ctnn.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
+                       const int* lwork, int* info);  // LAPACK (OpenBLAS), symmetric eigendecomposition
+
+using namespace ctnn;
+using cnn_features = sequential<input<28, 28, 1>, conv2d<32, 3, {.padding = 1}>, relu, max_pool2d<2>, conv2d<64, 3, {.padding = 1}>, relu,
+                                max_pool2d<2>, flatten, dense<128>, relu>;  // example 04's CNN up to its penultimate layer
+using cnn = sequential<input<28, 28, 1>, conv2d<32, 3, {.padding = 1}>, relu, max_pool2d<2>, conv2d<64, 3, {.padding = 1}>, relu,
+                       max_pool2d<2>, flatten, dense<128>, relu, dropout<0.3>, dense<10>>;  // example 04's CNN
+constexpr std::size_t F = 128;
+
+struct gaussian {
+    std::vector<double> mean, cov;  // [F], [F, F]
+};
+
+/// Mean and covariance (divided by n - 1) of the features of @p n images [n, 28, 28, 1] in [0, 1].
+gaussian fit(cnn_features& m, const float* x, std::size_t n) {
+    gaussian g{std::vector<double>(F), std::vector<double>(F * F)};
+    std::vector<double> feats(n * F);
+    for (std::size_t first = 0; first < n; first += 500) {
+        const std::size_t b = std::min<std::size_t>(500, n - first);
+        const auto f = m.predict(std::span<const float>{x + first * 784, b * 784});
+        for (std::size_t i = 0; i < b * F; ++i) feats[first * F + i] = f.data()[i];
+    }
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t j = 0; j < F; ++j) g.mean[j] += feats[r * F + j] / double(n);
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t i = 0; i < F; ++i) {
+            const double di = feats[r * F + i] - g.mean[i];
+            for (std::size_t j = 0; j <= i; ++j) g.cov[i * F + j] += di * (feats[r * F + j] - g.mean[j]);
+        }
+    for (std::size_t i = 0; i < F; ++i)
+        for (std::size_t j = 0; j <= i; ++j) g.cov[j * F + i] = g.cov[i * F + j] /= double(n - 1);
+    return g;
+}
+
+/// Eigenvalues (ascending) and eigenvectors (columns of @p a, column-major = rows here since a is symmetric).
+std::vector<double> eigen(std::vector<double>& a) {
+    const int n = int(F);
+    int info = 0, lwork = -1;
+    std::vector<double> w(F);
+    double q = 0;
+    dsyev_("V", "U", &n, a.data(), &n, w.data(), &q, &lwork, &info);
+    lwork = int(q);
+    std::vector<double> work(static_cast<std::size_t>(lwork));
+    dsyev_("V", "U", &n, a.data(), &n, w.data(), work.data(), &lwork, &info);
+    if (info != 0) detail::fail("score_samples: LAPACK dsyev failed (info " + std::to_string(info) + ")");
+    return w;
+}
+
+/// ‖μ1 - μ2‖² + tr(S1) + tr(S2) - 2 tr((S1 S2)^½), with tr((S1 S2)^½) = Σ √λ(S1^½ S2 S1^½).
+double frechet(const gaussian& a, const gaussian& b) {
+    std::vector<double> v = a.cov;
+    const auto w = eigen(v);  // S1 = V diag(w) Vᵀ; v holds V column-major: V[i][k] = v[k * F + i]
+    std::vector<double> root(F * F, 0.0), t(F * F, 0.0), m(F * F, 0.0);
+    for (std::size_t i = 0; i < F; ++i)
+        for (std::size_t j = 0; j < F; ++j) {
+            double s = 0;
+            for (std::size_t k = 0; k < F; ++k) s += v[k * F + i] * std::sqrt(std::max(w[k], 0.0)) * v[k * F + j];
+            root[i * F + j] = s;
+        }
+    for (std::size_t i = 0; i < F; ++i)  // t = S1^½ S2
+        for (std::size_t k = 0; k < F; ++k)
+            for (std::size_t j = 0; j < F; ++j) t[i * F + j] += root[i * F + k] * b.cov[k * F + j];
+    for (std::size_t i = 0; i < F; ++i)  // m = t S1^½ (symmetric)
+        for (std::size_t k = 0; k < F; ++k)
+            for (std::size_t j = 0; j < F; ++j) m[i * F + j] += t[i * F + k] * root[k * F + j];
+    const auto lambda = eigen(m);
+    double tr_sqrt = 0, d = 0, tr = 0;
+    for (double l : lambda) tr_sqrt += std::sqrt(std::max(l, 0.0));
+    for (std::size_t i = 0; i < F; ++i) {
+        d += (a.mean[i] - b.mean[i]) * (a.mean[i] - b.mean[i]);
+        tr += a.cov[i * F + i] + b.cov[i * F + i];
+    }
+    return d + tr - 2 * tr_sqrt;
+}
+
+struct class_scores {
+    std::vector<std::size_t> histogram = std::vector<std::size_t>(10);
+    std::size_t coverage = 0;
+    double largest_share = 0, confidence = 0, inception = 0;
+};
+
+class_scores classify(const cnn& m, const float* x, std::size_t n) {
+    class_scores s;
+    std::vector<double> p(n * 10), marginal(10);
+    for (std::size_t first = 0; first < n; first += 500) {
+        const std::size_t b = std::min<std::size_t>(500, n - first);
+        const auto z = m.predict(std::span<const float>{x + first * 784, b * 784});
+        for (std::size_t r = 0; r < b; ++r) {
+            const float* zr = z.data() + r * 10;
+            const double mx = *std::max_element(zr, zr + 10);
+            double sum = 0;
+            for (int k = 0; k < 10; ++k) sum += std::exp(zr[k] - mx);
+            for (int k = 0; k < 10; ++k) p[(first + r) * 10 + k] = std::exp(zr[k] - mx) / sum;
+        }
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+        const double* pr = p.data() + r * 10;
+        const auto best = std::max_element(pr, pr + 10);
+        ++s.histogram[std::size_t(best - pr)];
+        s.confidence += *best / double(n);
+        for (int k = 0; k < 10; ++k) marginal[k] += pr[k] / double(n);
+    }
+    double kl = 0;
+    for (std::size_t r = 0; r < n; ++r)
+        for (int k = 0; k < 10; ++k)
+            if (p[r * 10 + k] > 0) kl += p[r * 10 + k] * std::log(p[r * 10 + k] / marginal[k]) / double(n);
+    s.inception = std::exp(kl);
+    for (auto h : s.histogram) {
+        if (h * 20 >= n) ++s.coverage;
+        s.largest_share = std::max(s.largest_share, double(h) / double(n));
+    }
+    return s;
+}
+
+int main(int argc, char** argv) {
+    CLI::App app{"Scores generated Fashion-MNIST images with example 04's CNN: Fréchet distance, class coverage, confidence"};
+    std::string cnn_path, data_dir, json_path;
+    std::vector<std::string> samples;
+    bool unit_range = false;
+    app.add_option("--cnn", cnn_path, "example 04's CNN, saved with --save")->required();
+    app.add_option("samples", samples, "npz files with an array 'images' [N, 28, 28, 1] (or [N, 1, 28, 28]) in [-1, 1]")->required();
+    app.add_flag("--unit-range", unit_range, "the images are in [0, 1] (a sigmoid decoder), not [-1, 1]");
+    app.add_option("--data", data_dir, "Fashion-MNIST directory (default $CTNN_DATA_DIR, else the Debian path)");
+    app.add_option("--json", json_path, "write the scores here");
+    CLI11_PARSE(app, argc, argv);
+    try {
+        const auto data = data::fashion_mnist::load(data_dir);
+        cnn_features features{seed{1}};
+        load_npz(features, cnn_path, {.strict = false});  // the CNN's layers up to the penultimate one
+        cnn classifier{seed{1}};
+        load_npz(classifier, cnn_path);
+        classifier.eval();
+        const auto test = fit(features, data.test.x.data(), data.test.count);
+        const std::size_t nr = std::min<std::size_t>(10000, data.train.count);
+        const auto floor = frechet(fit(features, data.train.x.data(), nr), test);
+        const auto real = classify(classifier, data.train.x.data(), nr);
+        std::printf("| images | N | Fréchet distance to the test set | classes covered | largest class | mean confidence | IS-like |\n");
+        std::printf("|---|---|---|---|---|---|---|\n");
+        std::printf("| %zu training images (the floor) | %zu | %.3f | %zu | %.3f | %.3f | %.3f |\n", nr, nr, floor, real.coverage,
+                    real.largest_share, real.confidence, real.inception);
+        std::ostringstream j;
+        j << "{\n  \"floor\": {\"frechet\": " << floor << ", \"confidence\": " << real.confidence << ", \"inception\": " << real.inception
+          << "},\n  \"samples\": [";
+        for (std::size_t f = 0; f < samples.size(); ++f) {
+            const auto arrays = io::read_npz(samples[f]);
+            const auto it = arrays.find("images");
+            if (it == arrays.end()) detail::fail("score_samples: '" + samples[f] + "' has no array 'images'");
+            const auto& a = it->second;
+            if (a.dtype != "<f4" || a.shape.size() != 4 || a.count() != a.shape[0] * 784 || a.shape[0] < 2)
+                detail::fail("score_samples: '" + samples[f] + "': 'images' must be float32 [N, 28, 28, 1] with N >= 2");
+            const std::size_t n = a.shape[0];
+            std::vector<float> x(n * 784);
+            std::memcpy(x.data(), a.data.data(), x.size() * sizeof(float));
+            if (!unit_range)
+                for (auto& v : x) v = (v + 1) / 2;
+            const double fd = frechet(fit(features, x.data(), n), test);
+            const auto c = classify(classifier, x.data(), n);
+            std::printf("| %s | %zu | %.3f | %zu | %.3f | %.3f | %.3f |\n", samples[f].c_str(), n, fd, c.coverage, c.largest_share, c.confidence,
+                        c.inception);
+            j << (f ? ", " : "") << "{\"file\": \"" << samples[f] << "\", \"n\": " << n << ", \"frechet\": " << fd << ", \"coverage\": " << c.coverage
+              << ", \"largest_share\": " << c.largest_share << ", \"confidence\": " << c.confidence << ", \"inception\": " << c.inception
+              << ", \"histogram\": [";
+            for (int k = 0; k < 10; ++k) j << (k ? ", " : "") << c.histogram[k];
+            j << "]}";
+        }
+        j << "]\n}\n";
+        if (!json_path.empty()) io::write_file_atomic(json_path, j.str());
+    } catch (const ctnn::error& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
