@@ -19,6 +19,17 @@ from export_torch import write_atomic  # noqa: E402
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
 
 
+def add_run_args(ap, epochs=20):
+    """The options both twins share: --epochs --seed --history --json --limit --threads --data."""
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--history", help="per-epoch CSV")
+    ap.add_argument("--json", help="write the metrics here (atomically)")
+    ap.add_argument("--limit", type=int, help="use only the first N training images")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--data", help="Fashion-MNIST directory")
+
+
 def data_dir(arg=None):
     return arg or os.environ.get("CTNN_DATA_DIR") or DEFAULT_DIR
 

@@ -14,7 +14,6 @@ Parameters start from PyTorch's default initialisation (ctnn's default for conv/
 with zero biases; the LSTM's is the same, U(±1/√128)).
 """
 import argparse
-import gzip
 import json
 import math
 import os
@@ -28,19 +27,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_torch import write_atomic  # noqa: E402
-
-
-def read_idx(directory, stem):
-    for name, opener in ((stem, open), (stem + ".gz", gzip.open)):
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            with opener(path, "rb") as f:
-                raw = f.read()
-            ndim = raw[3]
-            dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-            return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-    sys.exit(f"mnist: '{os.path.join(directory, stem)}[.gz]' not found; pass --data DIR, set CTNN_DATA_DIR, "
-             "or install Debian's dataset-fashion-mnist")
+from fashion_mnist import read_idx  # noqa: E402
 
 
 def load(directory, limit):

@@ -36,7 +36,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_torch import write_atomic  # noqa: E402
-from fashion_mnist import data_dir, load_fashion_mnist, write_history, write_json  # noqa: E402
+from fashion_mnist import add_run_args, data_dir, load_fashion_mnist, write_history, write_json  # noqa: E402
 
 NOISE, EMBED, CLASSES, BATCH, LR, BETAS = 100, 50, 10, 256, 2e-4, (0.5, 0.999)
 COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
@@ -130,16 +130,10 @@ def generate(G, n, seed, conditional):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--conditional", action="store_true", help="label-conditioned G and D")
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--smoothing", type=float, default=0.0, help="one-sided label smoothing of D's real targets")
     ap.add_argument("--samples", type=int, default=10000, help="images to generate into --out")
     ap.add_argument("--out", help="write the generated samples here (.npz)")
-    ap.add_argument("--history", help="per-epoch CSV")
-    ap.add_argument("--json", help="write the metrics here (atomically)")
-    ap.add_argument("--limit", type=int, help="use only the first N training images")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--data", help="Fashion-MNIST directory")
+    add_run_args(ap)
     args = ap.parse_args()
     if args.epochs < 1 or args.samples < 1:
         ap.error("--epochs and --samples must be at least 1")

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_mnist import data_dir, load_fashion_mnist, write_history, write_json  # noqa: E402
+from fashion_mnist import add_run_args, data_dir, load_fashion_mnist, write_history, write_json  # noqa: E402
 
 BATCH, LR, PIXELS = 128, 1e-3, 784
 COLUMNS = ("epoch", "train_loss", "test_rec", "test_kl", "test_neg_elbo", "test_mse", "seconds")
@@ -80,13 +80,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--latent", type=int, default=2, help="latent dimensions L")
     ap.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--history", help="per-epoch CSV")
-    ap.add_argument("--json", help="write the metrics here (atomically)")
-    ap.add_argument("--limit", type=int, help="use only the first N training images")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--data", help="Fashion-MNIST directory")
+    add_run_args(ap)
     args = ap.parse_args()
     if args.epochs < 1 or args.latent < 1:
         ap.error("--epochs and --latent must be at least 1")

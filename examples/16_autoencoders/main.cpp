@@ -26,11 +26,9 @@ using conv_autoencoder =
                conv_transpose2d<1, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, sigmoid>;                 // 28×28×1
 static_assert(std::is_same_v<conv_autoencoder::output_shape, shape<28, 28, 1>>);
 
-struct settings {
-    std::size_t epochs = 10, batch = 128, limit = 0, threads = 1;
-    double lr = 1e-3, noise = 0.0;
-    std::uint64_t seed_value = 1;
-    std::string model = "all", data_dir, json_path, save_path, samples_dir, history_path;
+struct settings : gen::options {
+    double noise = 0.0;
+    std::string model = "all";
 };
 
 struct result {
@@ -61,6 +59,7 @@ result train(const std::string& name, const settings& s, const data::split<float
     result r{name + (s.noise > 0 ? "_denoising" : ""), 0, 0, 0, M::parameter_count};
     for (std::size_t i = 0; i < test_in.size(); ++i) r.input_mse += double(test_in[i] - data.test.x[i]) * double(test_in[i] - data.test.x[i]);
     r.input_mse /= double(test_in.size());
+    // --history is a prefix here: one CSV per model
     gen::history hist{s.history_path.empty() ? "" : s.history_path + "." + r.name + ".csv", {"epoch", "train_bce", "test_mse", "seconds"}};
     double total = 0;
     for (std::size_t ep = 1; ep <= s.epochs; ++ep) {
@@ -111,17 +110,8 @@ int main(int argc, char** argv) {
     settings s;
     app.add_option("--model", s.model, "dense, conv or all")->check(CLI::IsMember({"dense", "conv", "all"}));
     app.add_option("--noise", s.noise, "denoising: Gaussian noise σ added to the inputs (0: a plain autoencoder)")->check(CLI::Range(0.0, 2.0));
-    app.add_option("--epochs", s.epochs, "training epochs")->check(CLI::Range(1, 1000));
-    app.add_option("--batch", s.batch, "batch size")->check(CLI::Range(1, 4096));
-    app.add_option("--lr", s.lr, "Adam learning rate")->check(CLI::PositiveNumber);
-    app.add_option("--seed", s.seed_value, "seed of initialisation, noise and shuffling");
-    app.add_option("--limit", s.limit, "use only the first N training images (smoke runs)");
-    app.add_option("--threads", s.threads, "CPU threads")->check(CLI::Range(1, 256));
-    app.add_option("--data", s.data_dir, "Fashion-MNIST directory (default $CTNN_DATA_DIR, else the Debian path)");
-    app.add_option("--json", s.json_path, "write a JSON summary here");
-    app.add_option("--history", s.history_path, "per-model CSV histories: PREFIX.<model>.csv");
-    app.add_option("--save", s.save_path, "save each model as PREFIX.<model>.npz");
-    app.add_option("--samples", s.samples_dir, "write a PNG of test images and reconstructions per model and epoch into DIR");
+    gen::add_options(app, s, "save each model as PREFIX.<model>.npz",
+                     "write a PNG of test images and reconstructions per model and epoch into DIR");
     CLI11_PARSE(app, argc, argv);
     try {
         set_num_threads(s.threads);

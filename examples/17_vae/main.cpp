@@ -18,11 +18,9 @@ using namespace ctnn;
 namespace gen = example::gen;
 namespace fs = std::filesystem;
 
-struct settings {
-    std::size_t epochs = 20, batch = 128, latent = 2, limit = 0, threads = 1;
-    double lr = 1e-3, beta = 1.0;
-    std::uint64_t seed_value = 1;
-    std::string data_dir, json_path, save_path, samples_dir, history_path;
+struct settings : gen::options {
+    std::size_t latent = 2;
+    double beta = 1.0;
 };
 
 /// Test metrics in nats per image: the reconstruction term with one sampled z, KL, their sum (the negative
@@ -172,19 +170,11 @@ int run(const settings& s) {
 int main(int argc, char** argv) {
     CLI::App app{"ctnn example 17: a variational autoencoder on Fashion-MNIST"};
     settings s;
-    app.add_option("--epochs", s.epochs, "training epochs")->check(CLI::Range(1, 1000));
-    app.add_option("--batch", s.batch, "batch size")->check(CLI::Range(1, 4096));
-    app.add_option("--lr", s.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+    s.epochs = 20;
+    gen::add_options(app, s, "save the encoder to this .npz (the decoder beside it, .decoder.npz)",
+                     "write PNGs into DIR: per epoch samples and reconstructions; latent map and interpolations at the end");
     app.add_option("--beta", s.beta, "weight of the KL term (β-VAE; 1 = the ELBO)")->check(CLI::NonNegativeNumber);
     app.add_option("--latent", s.latent, "latent dimensions: 2 (with the latent map) or 16")->check(CLI::IsMember({2, 16}));
-    app.add_option("--seed", s.seed_value, "seed of initialisation, noise and shuffling");
-    app.add_option("--limit", s.limit, "use only the first N training images (smoke runs)");
-    app.add_option("--threads", s.threads, "CPU threads")->check(CLI::Range(1, 256));
-    app.add_option("--data", s.data_dir, "Fashion-MNIST directory (default $CTNN_DATA_DIR, else the Debian path)");
-    app.add_option("--json", s.json_path, "write a JSON summary here");
-    app.add_option("--history", s.history_path, "write the per-epoch history as CSV here (tools/plot_history.py draws it)");
-    app.add_option("--save", s.save_path, "save the encoder to this .npz (the decoder beside it, .decoder.npz)");
-    app.add_option("--samples", s.samples_dir, "write PNGs into DIR: per epoch samples and reconstructions; latent map and interpolations at the end");
     CLI11_PARSE(app, argc, argv);
     try {
         set_num_threads(s.threads);

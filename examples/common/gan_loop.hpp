@@ -18,11 +18,16 @@ namespace example::gan_loop {
 using namespace ctnn;
 namespace fs = std::filesystem;
 
-struct settings {
-    std::size_t epochs = 20, batch = 256, limit = 0, threads = 1, export_count = 10000;
-    double lr = 2e-4, beta1 = 0.5, smoothing = 0.0;
-    std::uint64_t seed_value = 1;
-    std::string data_dir, json_path, save_path, samples_dir, history_path, export_path;
+struct settings : gen::options {
+    settings() {
+        epochs = 20;
+        batch = 256;
+        lr = 2e-4;
+    }
+    std::size_t export_count = 10000;
+    double beta1 = 0.5, smoothing = 0.0;
+    int export_class = -1;  // conditional GAN: the class --export draws (-1: i % 10)
+    std::string export_path;
 };
 
 template <class G>
@@ -42,6 +47,7 @@ const float* generate(G& g, const std::vector<float>& z, const std::vector<float
 template <class G, class D>
 int run(const settings& s, const char* what) {
     constexpr bool conditional = requires { G::input_count; };  // the graphs take (z, label)
+    if (!conditional && s.export_class >= 0) detail::fail(std::string(what) + ": --class needs a conditional model (--conditional)");
     auto data = data::fashion_mnist::load(s.data_dir);
     gen::to_symmetric(data.train);
     const std::size_t n = s.limit ? std::min(s.limit, data.train.count) : data.train.count;
@@ -106,12 +112,13 @@ int run(const settings& s, const char* what) {
         save_npz(d, dp);
         std::printf("generator saved to %s, discriminator to %s\n", s.save_path.c_str(), dp.c_str());
     }
-    if (!s.export_path.empty()) {  // N samples (conditional: label i % 10) for tools/score_samples
+    if (!s.export_path.empty()) {  // N samples (conditional: label i % 10, or --class) for score_samples
         rng export_rng{seed{s.seed_value + 6}};
         const auto z = gen::normal_noise(export_rng, s.export_count * gan::noise_size);
         std::vector<float> labels(s.export_count);
         std::vector<std::int32_t> ilabels(s.export_count);
-        for (std::size_t i = 0; i < s.export_count; ++i) labels[i] = float(ilabels[i] = std::int32_t(i % 10));
+        for (std::size_t i = 0; i < s.export_count; ++i)
+            labels[i] = float(ilabels[i] = s.export_class >= 0 ? s.export_class : std::int32_t(i % 10));
         generate(g, z, labels, samples);
         std::map<std::string, io::npy_array> arrays{{"images", io::make_array(samples, {s.export_count, 28, 28, 1})}};
         if (conditional) arrays["labels"] = io::make_array(ilabels);
@@ -136,22 +143,14 @@ int run(const settings& s, const char* what) {
     return 0;
 }
 
-/// --epochs --batch --lr --smoothing --seed --limit --threads --data --json --history --save --samples --export --export-count.
+/// The common options, --smoothing, --export, --export-count and --class.
 inline void add_options(CLI::App& app, settings& s) {
-    app.add_option("--epochs", s.epochs, "training epochs")->check(CLI::Range(1, 1000));
-    app.add_option("--batch", s.batch, "batch size (real images per step)")->check(CLI::Range(2, 4096));
-    app.add_option("--lr", s.lr, "Adam learning rate of both models")->check(CLI::PositiveNumber);
+    gen::add_options(app, s, "save the generator to this .npz (the discriminator beside it, .discriminator.npz)",
+                     "write a 10×10 PNG grid of a fixed noise batch after every epoch into DIR (conditional: a row per class)");
     app.add_option("--smoothing", s.smoothing, "one-sided label smoothing: real targets 1 - s")->check(CLI::Range(0.0, 0.5));
-    app.add_option("--seed", s.seed_value, "seed of initialisation, noise, shuffling and dropout");
-    app.add_option("--limit", s.limit, "use only the first N training images (smoke runs)");
-    app.add_option("--threads", s.threads, "CPU threads")->check(CLI::Range(1, 256));
-    app.add_option("--data", s.data_dir, "Fashion-MNIST directory (default $CTNN_DATA_DIR, else the Debian path)");
-    app.add_option("--json", s.json_path, "write a JSON summary here");
-    app.add_option("--history", s.history_path, "write the per-epoch history as CSV here (tools/plot_history.py draws it)");
-    app.add_option("--save", s.save_path, "save the generator to this .npz (the discriminator beside it, .discriminator.npz)");
-    app.add_option("--samples", s.samples_dir, "write a 10×10 PNG grid of a fixed noise batch after every epoch into DIR");
     app.add_option("--export", s.export_path, "after training, write --export-count samples to this .npz (array images [N, 28, 28, 1])");
     app.add_option("--export-count", s.export_count, "how many samples --export writes")->check(CLI::Range(1, 1000000));
+    app.add_option("--class", s.export_class, "conditional GAN: --export draws only this class (0-9; default: i % 10)")->check(CLI::Range(0, 9));
 }
 
 /// run<G, D>(s, what) with ctnn::error as a message and exit code 1.

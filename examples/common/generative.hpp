@@ -3,6 +3,7 @@
 // What the generative examples (14-17) share: PNG image grids (stb_image_write from Debian's libstb-dev,
 // written atomically), a training history as CSV (tools/plot_history.py draws it), noise batches and the
 // Fashion-MNIST images scaled for a tanh or a sigmoid output.
+#include <CLI/CLI.hpp>
 #include <stb_image_write.h>
 
 #include <algorithm>
@@ -15,6 +16,30 @@
 #include <vector>
 
 namespace example::gen {
+
+/// The options every generative example has; each example sets its defaults before add_options.
+struct options {
+    std::size_t epochs = 10, batch = 128, limit = 0, threads = 1;
+    double lr = 1e-3;
+    std::uint64_t seed_value = 1;
+    std::string data_dir, json_path, save_path, samples_dir, history_path;
+};
+
+/// --epochs --batch --lr --seed --limit --threads --data --json --history --save --samples; @p save and
+/// @p samples say what the example writes there.
+inline void add_options(CLI::App& app, options& o, const char* save, const char* samples) {
+    app.add_option("--epochs", o.epochs, "training epochs")->check(CLI::Range(1, 1000));
+    app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(2, 4096));
+    app.add_option("--lr", o.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+    app.add_option("--seed", o.seed_value, "seed of initialisation, noise, shuffling and dropout");
+    app.add_option("--limit", o.limit, "use only the first N training images (smoke runs)");
+    app.add_option("--threads", o.threads, "CPU threads")->check(CLI::Range(1, 256));
+    app.add_option("--data", o.data_dir, "Fashion-MNIST directory (default $CTNN_DATA_DIR, else the Debian path)");
+    app.add_option("--json", o.json_path, "write a JSON summary here");
+    app.add_option("--history", o.history_path, "write the training history as CSV here (tools/plot_history.py draws it)");
+    app.add_option("--save", o.save_path, save);
+    app.add_option("--samples", o.samples_dir, samples);
+}
 
 /// Tiles @p n images [n, h, w, c] (c = 1 grey or 3 RGB), values in [lo, hi], into rows of @p cols with a
 /// 2-pixel gap (mid grey), each pixel enlarged @p zoom times, and writes an 8-bit PNG to @p path

@@ -15,11 +15,10 @@
 #include <cstdio>
 #include <ctnn/ctnn.hpp>
 #include <sstream>
+
+#include "../common/frechet.hpp"
 #include <string>
 #include <vector>
-
-extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
-                       const int* lwork, int* info);  // LAPACK (OpenBLAS), symmetric eigendecomposition
 
 using namespace ctnn;
 using cnn_features = sequential<input<28, 28, 1>, conv2d<32, 3, {.padding = 1}>, relu, max_pool2d<2>, conv2d<64, 3, {.padding = 1}>, relu,
@@ -28,70 +27,15 @@ using cnn = sequential<input<28, 28, 1>, conv2d<32, 3, {.padding = 1}>, relu, ma
                        max_pool2d<2>, flatten, dense<128>, relu, dropout<0.3>, dense<10>>;  // example 04's CNN
 constexpr std::size_t F = 128;
 
-struct gaussian {
-    std::vector<double> mean, cov;  // [F], [F, F]
-};
-
-/// Mean and covariance (divided by n - 1) of the features of @p n images [n, 28, 28, 1] in [0, 1].
-gaussian fit(cnn_features& m, const float* x, std::size_t n) {
-    gaussian g{std::vector<double>(F), std::vector<double>(F * F)};
+/// The Gaussian of the CNN's features of @p n images [n, 28, 28, 1] in [0, 1].
+example::gaussian fit(cnn_features& m, const float* x, std::size_t n) {
     std::vector<double> feats(n * F);
     for (std::size_t first = 0; first < n; first += 500) {
         const std::size_t b = std::min<std::size_t>(500, n - first);
         const auto f = m.predict(std::span<const float>{x + first * 784, b * 784});
         for (std::size_t i = 0; i < b * F; ++i) feats[first * F + i] = f.data()[i];
     }
-    for (std::size_t r = 0; r < n; ++r)
-        for (std::size_t j = 0; j < F; ++j) g.mean[j] += feats[r * F + j] / double(n);
-    for (std::size_t r = 0; r < n; ++r)
-        for (std::size_t i = 0; i < F; ++i) {
-            const double di = feats[r * F + i] - g.mean[i];
-            for (std::size_t j = 0; j <= i; ++j) g.cov[i * F + j] += di * (feats[r * F + j] - g.mean[j]);
-        }
-    for (std::size_t i = 0; i < F; ++i)
-        for (std::size_t j = 0; j <= i; ++j) g.cov[j * F + i] = g.cov[i * F + j] /= double(n - 1);
-    return g;
-}
-
-/// Eigenvalues (ascending) and eigenvectors (columns of @p a, column-major = rows here since a is symmetric).
-std::vector<double> eigen(std::vector<double>& a) {
-    const int n = int(F);
-    int info = 0, lwork = -1;
-    std::vector<double> w(F);
-    double q = 0;
-    dsyev_("V", "U", &n, a.data(), &n, w.data(), &q, &lwork, &info);
-    lwork = int(q);
-    std::vector<double> work(static_cast<std::size_t>(lwork));
-    dsyev_("V", "U", &n, a.data(), &n, w.data(), work.data(), &lwork, &info);
-    if (info != 0) detail::fail("score_samples: LAPACK dsyev failed (info " + std::to_string(info) + ")");
-    return w;
-}
-
-/// ‖μ1 - μ2‖² + tr(S1) + tr(S2) - 2 tr((S1 S2)^½), with tr((S1 S2)^½) = Σ √λ(S1^½ S2 S1^½).
-double frechet(const gaussian& a, const gaussian& b) {
-    std::vector<double> v = a.cov;
-    const auto w = eigen(v);  // S1 = V diag(w) Vᵀ; v holds V column-major: V[i][k] = v[k * F + i]
-    std::vector<double> root(F * F, 0.0), t(F * F, 0.0), m(F * F, 0.0);
-    for (std::size_t i = 0; i < F; ++i)
-        for (std::size_t j = 0; j < F; ++j) {
-            double s = 0;
-            for (std::size_t k = 0; k < F; ++k) s += v[k * F + i] * std::sqrt(std::max(w[k], 0.0)) * v[k * F + j];
-            root[i * F + j] = s;
-        }
-    for (std::size_t i = 0; i < F; ++i)  // t = S1^½ S2
-        for (std::size_t k = 0; k < F; ++k)
-            for (std::size_t j = 0; j < F; ++j) t[i * F + j] += root[i * F + k] * b.cov[k * F + j];
-    for (std::size_t i = 0; i < F; ++i)  // m = t S1^½ (symmetric)
-        for (std::size_t k = 0; k < F; ++k)
-            for (std::size_t j = 0; j < F; ++j) m[i * F + j] += t[i * F + k] * root[k * F + j];
-    const auto lambda = eigen(m);
-    double tr_sqrt = 0, d = 0, tr = 0;
-    for (double l : lambda) tr_sqrt += std::sqrt(std::max(l, 0.0));
-    for (std::size_t i = 0; i < F; ++i) {
-        d += (a.mean[i] - b.mean[i]) * (a.mean[i] - b.mean[i]);
-        tr += a.cov[i * F + i] + b.cov[i * F + i];
-    }
-    return d + tr - 2 * tr_sqrt;
+    return example::fit_gaussian(feats, F);
 }
 
 struct class_scores {
@@ -153,7 +97,7 @@ int main(int argc, char** argv) {
         classifier.eval();
         const auto test = fit(features, data.test.x.data(), data.test.count);
         const std::size_t nr = std::min<std::size_t>(10000, data.train.count);
-        const auto floor = frechet(fit(features, data.train.x.data(), nr), test);
+        const auto floor = example::frechet_distance(fit(features, data.train.x.data(), nr), test);
         const auto real = classify(classifier, data.train.x.data(), nr);
         std::printf("| images | N | Fréchet distance to the test set | classes covered | largest class | mean confidence | IS-like |\n");
         std::printf("|---|---|---|---|---|---|---|\n");
@@ -174,7 +118,7 @@ int main(int argc, char** argv) {
             std::memcpy(x.data(), a.data.data(), x.size() * sizeof(float));
             if (!unit_range)
                 for (auto& v : x) v = (v + 1) / 2;
-            const double fd = frechet(fit(features, x.data(), n), test);
+            const double fd = example::frechet_distance(fit(features, x.data(), n), test);
             const auto c = classify(classifier, x.data(), n);
             std::printf("| %s | %zu | %.3f | %zu | %.3f | %.3f | %.3f |\n", samples[f].c_str(), n, fd, c.coverage, c.largest_share, c.confidence,
                         c.inception);

@@ -38,7 +38,7 @@ struct multi_head_attention {
     static_assert(O.dropout >= 0 && O.dropout < 1, "ctnn::multi_head_attention: dropout must be in [0, 1)");
 
     template <shape_type In, class T, class P = cpu>
-    struct bind {
+    struct bind : counter_stream {
         static_assert(In::rank == 2, "ctnn::multi_head_attention: the input is a sequence shape<T, E> (T positions of E features)");
         static constexpr std::size_t steps = In::dims[0], E = In::dims[In::rank - 1], d = E / Heads;
         static_assert(E % Heads == 0, "ctnn::multi_head_attention: the embedding size E must be divisible by the number of heads");
@@ -74,8 +74,7 @@ struct multi_head_attention {
                 for (std::size_t i = 0; i < 3 * E; ++i) m_b_in[i] = T(0);
                 for (std::size_t i = 0; i < E; ++i) m_b_out[i] = T(0);
             }
-            m_seed = g();
-            m_counter = 0;
+            reseed(g);
         }
         /// Scratch: predict's projections and head outputs, or backward's dO, d(q, k, v) and each row's
         /// dO·O; then the attention kernel's own (ops::attention_scratch).
@@ -147,14 +146,6 @@ struct multi_head_attention {
             ++c.t;
         }
 
-        /// The attention-dropout mask stream: its seed and the number of training forwards drawn so far.
-        std::uint64_t mask_seed() const noexcept { return m_seed; }
-        std::uint64_t mask_counter() const noexcept { return m_counter; }
-        void set_mask_stream(std::uint64_t seed, std::uint64_t counter) noexcept {
-            m_seed = seed;
-            m_counter = counter;
-        }
-
     private:
         static constexpr std::size_t own_scratch(std::size_t batch) noexcept { return batch * (4 * steps * E + Heads * steps); }
         attn::shape_info<T> info(std::size_t batch, bool dropped) const {
@@ -185,7 +176,7 @@ struct multi_head_attention {
         T* m_dw_out = nullptr;
         T* m_b_out = nullptr;
         T* m_db_out = nullptr;
-        std::uint64_t m_seed = 0, m_counter = 0, m_forward_counter = 0;
+        std::uint64_t m_forward_counter = 0;
         bool m_dropped = false;
     };
 };

@@ -4,6 +4,7 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include <string>
@@ -196,6 +197,24 @@ constexpr bool check_layer_contract() {
 /// A layer specification (`dense<256>`, `relu`): binds to an input shape and value type.
 template <class S>
 concept layer_spec = requires { typename S::template bind<shape<1>, float>; };
+
+/// The random stream of a stochastic layer (dropout, gaussian_sample, attention dropout): a seed drawn at
+/// init and the number of training forwards drawn so far; element i of draw c is a pure function of
+/// (seed, c, i) (backend/rules.hpp), so both policies draw alike. Moving a model between policies
+/// continues the stream (`set_mask_stream`, model/composite.hpp).
+class counter_stream {
+public:
+    std::uint64_t mask_seed() const noexcept { return m_seed; }
+    std::uint64_t mask_counter() const noexcept { return m_counter; }
+    void set_mask_stream(std::uint64_t seed, std::uint64_t counter) noexcept {
+        m_seed = seed;
+        m_counter = counter;
+    }
+
+protected:
+    void reseed(rng& g) noexcept { set_mask_stream(g(), 0); }
+    std::uint64_t m_seed = 0, m_counter = 0;
+};
 
 /// Base for layers without parameters.
 struct parameter_free {

@@ -19,16 +19,13 @@ template <double Rate>
 struct dropout {
     static_assert(Rate >= 0.0 && Rate < 1.0, "ctnn::dropout: the rate must be in [0, 1); e.g. dropout<0.5>");
     template <shape_type In, class T, class P = cpu>
-    struct bind : parameter_free {
+    struct bind : parameter_free, counter_stream {
         using value_type = T;
         using input_shape = In;
         using output_shape = In;
         static constexpr std::string_view name = "dropout";
         static constexpr std::size_t cache_size = In::size;  // the scaled mask
-        void init(rng& g) noexcept {
-            m_seed = g();
-            m_counter = 0;
-        }
+        void init(rng& g) noexcept { reseed(g); }
         void forward(const T* x, T* y, std::size_t batch, T* mask, mode m) {
             const std::size_t n = batch * In::size;
             if (m == mode::eval || Rate == 0.0) {
@@ -42,17 +39,6 @@ struct dropout {
         void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch, const T* mask, bool) const {
             if (dx) ops::multiply<P>(dy, mask, dx, batch * In::size);
         }
-        /// The mask stream: its seed and the number of training forwards drawn so far.
-        std::uint64_t mask_seed() const noexcept { return m_seed; }
-        std::uint64_t mask_counter() const noexcept { return m_counter; }
-        /// Continues another layer's mask stream (moving a model between policies).
-        void set_mask_stream(std::uint64_t seed, std::uint64_t counter) noexcept {
-            m_seed = seed;
-            m_counter = counter;
-        }
-
-    private:
-        std::uint64_t m_seed = 0, m_counter = 0;
     };
 };
 

@@ -21,7 +21,7 @@ template <std::size_t Latent>
 struct gaussian_sample {
     static_assert(Latent > 0, "ctnn::gaussian_sample: the latent size must be positive, e.g. gaussian_sample<2>");
     template <shape_type In, class T, class P = cpu>
-    struct bind : parameter_free {
+    struct bind : parameter_free, counter_stream {
         static_assert(In::size == 2 * Latent,
                       "ctnn::gaussian_sample<L>: the input must be the packed statistics [mu | log-variance] of 2·L values "
                       "per sample; put dense<2 * L> before it");
@@ -30,10 +30,7 @@ struct gaussian_sample {
         using output_shape = shape<Latent>;
         static constexpr std::string_view name = "gaussian_sample";
         static constexpr std::size_t cache_size = Latent;  // ε
-        void init(rng& g) noexcept {
-            m_seed = g();
-            m_counter = 0;
-        }
+        void init(rng& g) noexcept { reseed(g); }
         void forward(const T* x, T* y, std::size_t batch, T* eps, mode m) {
             const bool train = m != mode::eval;
             ops::gaussian_sample<P>(rules::gaussian_sample_forward<T>{x, y, eps, Latent, m_seed, train ? m_counter++ : 0, train},
@@ -46,17 +43,6 @@ struct gaussian_sample {
         void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch, const T* eps, bool) const {
             if (dx) ops::gaussian_sample<P>(rules::gaussian_sample_backward<T>{x, eps, dy, dx, Latent}, batch * Latent);
         }
-        /// The noise stream: its seed and the number of training forwards drawn so far.
-        std::uint64_t mask_seed() const noexcept { return m_seed; }
-        std::uint64_t mask_counter() const noexcept { return m_counter; }
-        /// Continues another layer's noise stream (moving a model between policies).
-        void set_mask_stream(std::uint64_t seed, std::uint64_t counter) noexcept {
-            m_seed = seed;
-            m_counter = counter;
-        }
-
-    private:
-        std::uint64_t m_seed = 0, m_counter = 0;
     };
 };
 

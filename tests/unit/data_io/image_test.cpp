@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The generative examples' PNG grids and CSV histories (examples/common/generative.hpp): written with
 // stb_image_write, read back here with stb_image (both from Debian's libstb-dev).
+// And score_samples's Fréchet distance (examples/common/frechet.hpp) against closed forms.
 #include <stb_image.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../../../examples/common/frechet.hpp"
 #include "../../../examples/common/generative.hpp"
 
 namespace fs = std::filesystem;
@@ -90,4 +92,46 @@ TEST_CASE("history: a CSV with a header, one row per add, empty cells for non-fi
     none.add({1});
     none.save();  // no path: nothing written, no error
     fs::remove(file);
+}
+
+TEST_CASE("frechet_distance: closed forms (equal, commuting and 1-D Gaussians); fit_gaussian", "[frechet][generative]") {
+    using example::gaussian;
+    constexpr std::size_t n = 6;
+    // an orthogonal Q: a product of Givens rotations
+    std::vector<double> q(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) q[i * n + i] = 1;
+    for (std::size_t p = 0; p + 1 < n; ++p) {
+        const double c = std::cos(0.3 + double(p)), s = std::sin(0.3 + double(p));
+        for (std::size_t r = 0; r < n; ++r) {
+            const double a = q[r * n + p], b = q[r * n + p + 1];
+            q[r * n + p] = c * a - s * b;
+            q[r * n + p + 1] = s * a + c * b;
+        }
+    }
+    const auto with_eigenvalues = [&](const std::vector<double>& l) {
+        gaussian g{n, std::vector<double>(n), std::vector<double>(n * n, 0.0)};
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+                for (std::size_t k = 0; k < n; ++k) g.cov[i * n + j] += q[i * n + k] * l[k] * q[j * n + k];
+        return g;
+    };
+    const std::vector<double> la{0.5, 1, 2, 3, 0.1, 4}, lb{1, 1, 0.5, 2, 0.2, 9};
+    auto a = with_eigenvalues(la), b = with_eigenvalues(lb);
+    REQUIRE(std::abs(example::frechet_distance(a, a)) < 1e-9);
+    double want = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        b.mean[i] = 0.1 * double(i);
+        want += b.mean[i] * b.mean[i] + (std::sqrt(la[i]) - std::sqrt(lb[i])) * (std::sqrt(la[i]) - std::sqrt(lb[i]));
+    }
+    REQUIRE(example::frechet_distance(a, b) == Approx(want).epsilon(1e-10));
+    REQUIRE(example::frechet_distance(b, a) == Approx(want).epsilon(1e-10));
+    // 1-D: (μ1 - μ2)² + (σ1 - σ2)²; fit_gaussian's unbiased variance
+    const auto g1 = example::fit_gaussian({1, 2, 3, 4}, 1), g2 = example::fit_gaussian({0, 4}, 1);
+    REQUIRE(g1.mean[0] == 2.5);
+    REQUIRE(g1.cov[0] == Approx(5.0 / 3));
+    REQUIRE(g2.cov[0] == Approx(8.0));
+    REQUIRE(example::frechet_distance(g1, g2) ==
+            Approx(0.25 + (std::sqrt(5.0 / 3) - std::sqrt(8.0)) * (std::sqrt(5.0 / 3) - std::sqrt(8.0))).epsilon(1e-12));
+    REQUIRE_THROWS_WITH(example::fit_gaussian({1, 2, 3}, 3), Catch::Contains("at least two rows"));
+    REQUIRE_THROWS_WITH(example::frechet_distance(g1, a), Catch::Contains("1 and 6 dimensions"));
 }
