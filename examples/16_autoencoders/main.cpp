@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Autoencoders on real Fashion-MNIST: a dense one (784 → 256 → 32 → 256 → 784) and a convolutional one (two stride-2
-// convolutions down to 7×7×32, two stride-2 transposed convolutions back), each plain or denoising (Gaussian
+// Autoencoders on real Fashion-MNIST with the same 32-value code: a dense one (784 → 256 → 32 → 256 → 784) and a
+// convolutional one (two stride-2 convolutions to 7×7×32 → dense 32 → dense 7×7×32 → two stride-2 transposed
+// convolutions back), each plain or denoising (Gaussian
 // noise σ on the input, the clean image as the target); BCE on sigmoid pixels, Adam. Reports the test MSE
 // (denoising: of the noisy test images, against the clean ones, beside the noisy input's own MSE) and writes
 // PNG rows of test images / (noisy inputs /) reconstructions.
@@ -20,10 +21,11 @@ namespace fs = std::filesystem;
 using dense_autoencoder = sequential<input<28, 28, 1>, flatten, dense<256>, relu, dense<32>, relu,  // code: 32 values
                                      dense<256>, relu, dense<784, true, initializer::xavier>, sigmoid, reshape<28, 28, 1>>;
 using conv_autoencoder =
-    sequential<input<28, 28, 1>, conv2d<16, 3, {.stride = 2, .padding = 1}>, relu,                                 // 14×14×16
-               conv2d<32, 3, {.stride = 2, .padding = 1}>, relu,                                                   // 7×7×32: the code
-               conv_transpose2d<16, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, relu,                    // 14×14×16
-               conv_transpose2d<1, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, sigmoid>;                 // 28×28×1
+    sequential<input<28, 28, 1>, conv2d<16, 3, {.stride = 2, .padding = 1}>, relu,                   // 14×14×16
+               conv2d<32, 3, {.stride = 2, .padding = 1}>, relu, flatten, dense<32>, relu,            // 7×7×32 → code: 32 values
+               dense<7 * 7 * 32>, relu, reshape<7, 7, 32>,                                            // back to 7×7×32
+               conv_transpose2d<16, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, relu,      // 14×14×16
+               conv_transpose2d<1, 3, {.stride = 2, .padding = 1, .output_padding = 1}>, sigmoid>;   // 28×28×1
 static_assert(std::is_same_v<conv_autoencoder::output_shape, shape<28, 28, 1>>);
 
 struct settings : gen::options {

@@ -6,7 +6,9 @@
 //     and of the 10 000 test images (FID's formula, with this CNN in place of Inception);
 //   - the CNN's predicted-class histogram of the samples: class coverage (classes that receive at least half
 //     their fair share, N/20) and the largest class's share;
-//   - the mean confidence (max softmax) and exp(E KL(p(y|x) ‖ p(y))) (the Inception score's formula).
+//   - the mean confidence (max softmax) and exp(E KL(p(y|x) ‖ p(y))) (the Inception score's formula);
+//   - with an int32 array 'labels' beside the images (a conditional GAN's export), the share the CNN classifies
+//     as their label.
 // The same real-vs-real numbers (10 000 training images against the test images) are printed as the floor.
 #include <CLI/CLI.hpp>
 
@@ -40,6 +42,7 @@ example::gaussian fit(cnn_features& m, const float* x, std::size_t n) {
 
 struct class_scores {
     std::vector<std::size_t> histogram = std::vector<std::size_t>(10);
+    std::vector<std::int32_t> predicted;
     std::size_t coverage = 0;
     double largest_share = 0, confidence = 0, inception = 0;
 };
@@ -62,6 +65,7 @@ class_scores classify(const cnn& m, const float* x, std::size_t n) {
         const double* pr = p.data() + r * 10;
         const auto best = std::max_element(pr, pr + 10);
         ++s.histogram[std::size_t(best - pr)];
+        s.predicted.push_back(std::int32_t(best - pr));
         s.confidence += *best / double(n);
         for (int k = 0; k < 10; ++k) marginal[k] += pr[k] / double(n);
     }
@@ -99,10 +103,18 @@ int main(int argc, char** argv) {
         const std::size_t nr = std::min<std::size_t>(10000, data.train.count);
         const auto floor = example::frechet_distance(fit(features, data.train.x.data(), nr), test);
         const auto real = classify(classifier, data.train.x.data(), nr);
-        std::printf("| images | N | Fréchet distance to the test set | classes covered | largest class | mean confidence | IS-like |\n");
-        std::printf("|---|---|---|---|---|---|---|\n");
-        std::printf("| %zu training images (the floor) | %zu | %.3f | %zu | %.3f | %.3f | %.3f |\n", nr, nr, floor, real.coverage,
-                    real.largest_share, real.confidence, real.inception);
+        // the share of images the CNN assigns to their label (a conditional GAN's samples carry labels)
+        const auto agreement = [](const class_scores& c, const std::int32_t* labels) {
+            std::size_t same = 0;
+            for (std::size_t i = 0; i < c.predicted.size(); ++i) same += c.predicted[i] == labels[i];
+            return double(same) / double(c.predicted.size());
+        };
+        const double real_agreement = agreement(real, data.train.labels.data());
+        std::printf("| images | N | Fréchet distance to the test set | classes covered | largest class | mean confidence | IS-like | "
+                    "classified as labelled |\n");
+        std::printf("|---|---|---|---|---|---|---|---|\n");
+        std::printf("| %zu training images (the floor) | %zu | %.3f | %zu | %.3f | %.3f | %.3f | %.3f |\n", nr, nr, floor, real.coverage,
+                    real.largest_share, real.confidence, real.inception, real_agreement);
         std::ostringstream j;
         j << "{\n  \"floor\": {\"frechet\": " << floor << ", \"confidence\": " << real.confidence << ", \"inception\": " << real.inception
           << "},\n  \"samples\": [";
@@ -120,11 +132,20 @@ int main(int argc, char** argv) {
                 for (auto& v : x) v = (v + 1) / 2;
             const double fd = example::frechet_distance(fit(features, x.data(), n), test);
             const auto c = classify(classifier, x.data(), n);
-            std::printf("| %s | %zu | %.3f | %zu | %.3f | %.3f | %.3f |\n", samples[f].c_str(), n, fd, c.coverage, c.largest_share, c.confidence,
-                        c.inception);
+            double agrees = -1;  // no labels
+            if (const auto lt = arrays.find("labels"); lt != arrays.end()) {
+                if (lt->second.dtype != "<i4" || lt->second.count() != n)
+                    detail::fail("score_samples: '" + samples[f] + "': 'labels' must be int32 [N] beside 'images'");
+                std::vector<std::int32_t> labels(n);
+                std::memcpy(labels.data(), lt->second.data.data(), n * sizeof(std::int32_t));
+                agrees = agreement(c, labels.data());
+            }
+            std::printf("| %s | %zu | %.3f | %zu | %.3f | %.3f | %.3f | %s |\n", samples[f].c_str(), n, fd, c.coverage, c.largest_share,
+                        c.confidence, c.inception, agrees < 0 ? "–" : std::to_string(agrees).substr(0, 5).c_str());
             j << (f ? ", " : "") << "{\"file\": \"" << samples[f] << "\", \"n\": " << n << ", \"frechet\": " << fd << ", \"coverage\": " << c.coverage
-              << ", \"largest_share\": " << c.largest_share << ", \"confidence\": " << c.confidence << ", \"inception\": " << c.inception
-              << ", \"histogram\": [";
+              << ", \"largest_share\": " << c.largest_share << ", \"confidence\": " << c.confidence << ", \"inception\": " << c.inception;
+            if (agrees >= 0) j << ", \"classified_as_labelled\": " << agrees;
+            j << ", \"histogram\": [";
             for (int k = 0; k < 10; ++k) j << (k ? ", " : "") << c.histogram[k];
             j << "]}";
         }

@@ -45,5 +45,12 @@ int main() {
     const std::vector<float> a(8), b(6);
     auto [y] = g.forward(std::tie(a, b), gctx);
     g.backward(std::tie(y), gctx);
+    sequential<input<28, 28, 1>, flatten, dense<8>, relu, dense<4>, gaussian_sample<2>, dense<784>, sigmoid, reshape<28, 28, 1>> vae;
+    step(vae, std::vector<float>(2 * 784, 0.5f));
+    sequential<input<4>, dense<7 * 7 * 2, false>, batch_norm1d<>, relu, reshape<7, 7, 2>,
+               conv_transpose2d<2, 4, {.stride = 2, .padding = 1}>, batch_norm2d<>, leaky_relu<0.2>,
+               conv_transpose2d<1, 4, {.stride = 2, .padding = 1}>, ctnn::tanh>
+        dcgan_generator;
+    step(dcgan_generator, std::vector<float>(8, 0.5f));
     return 0;
 }
