@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // DCGAN on real Fashion-MNIST: a generator of transposed convolutions with batch norm (z → 7×7×128 → 14×14×64 →
 // 28×28×1, tanh), a discriminator of stride-2 convolutions with batch norm and leaky ReLU; example 14's training
-// loop and trainer (alternating D and G steps, Adam 2e-4 / β1 0.5, BCE) with batch 128.
+// loop and trainer (alternating D and G steps, Adam 2e-4 / β1 0.5, BCE) with batch 128, the discriminator stepping
+// on the real and the fake batch apart (PyTorch's DCGAN recipe) so its batch norm never mixes them.
 #include "../common/gan_loop.hpp"
 
 using namespace ctnn;
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     example::gan_loop::settings s;
     s.batch = 128;
     s.epochs = 5;
+    s.d_batches = gan::discriminator_batches::separate;  // D has batch norm: real and fake batches apart
     example::gan_loop::add_options(app, s);
     CLI11_PARSE(app, argc, argv);
     return example::gan_loop::main_of<dcgan_generator, dcgan_discriminator>(s, "DCGAN");

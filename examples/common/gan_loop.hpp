@@ -27,6 +27,7 @@ struct settings : gen::options {
     std::size_t export_count = 10000;
     double beta1 = 0.5, smoothing = 0.0;
     int export_class = -1;  // conditional GAN: the class --export draws (-1: i % 10)
+    gan::discriminator_batches d_batches = gan::discriminator_batches::joined;  // DCGAN: separate
     std::string export_path;
 };
 
@@ -55,7 +56,7 @@ int run(const settings& s, const char* what) {
     if (steps == 0) detail::fail("14_gan: fewer training images (" + std::to_string(n) + ") than one batch");
     G g{seed{s.seed_value}};
     D d{seed{s.seed_value + 1}};
-    gan::trainer<G, D> t{g, d, s.batch, s.lr, s.beta1, s.smoothing};
+    gan::trainer<G, D> t{g, d, s.batch, s.lr, s.beta1, s.smoothing, s.d_batches};
     std::printf("%s on Fashion-MNIST: %zu images, %zu steps of %zu per epoch; G %zu, D %zu parameters; %zu thread(s)\n",
                 what, n, steps, s.batch, G::parameter_count, D::parameter_count,
                 num_threads());
