@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Autoencoders on real Fashion-MNIST with the same 32-value code: a dense one (784 → 256 → 32 → 256 → 784) and a
 // convolutional one (two stride-2 convolutions to 7×7×32 → dense 32 → dense 7×7×32 → two stride-2 transposed
-// convolutions back), each plain or denoising (Gaussian
-// noise σ on the input, the clean image as the target); BCE on sigmoid pixels, Adam. Reports the test MSE
-// (denoising: of the noisy test images, against the clean ones, beside the noisy input's own MSE) and writes
-// PNG rows of test images / (noisy inputs /) reconstructions.
+// convolutions back), each plain or denoising (Gaussian noise σ on the input, the clean image as the target);
+// BCE on sigmoid pixels, Adam. Reports the test MSE (denoising: of the noisy test images, against the clean
+// ones, beside the noisy input's own MSE) and writes PNG rows of test images / (noisy inputs /) reconstructions.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
