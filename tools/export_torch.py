@@ -34,6 +34,7 @@ tools/export_torch_conv_reference.py.
 """
 import argparse
 import importlib
+import json
 import os
 import pathlib
 import sys
@@ -66,6 +67,15 @@ def write_atomic(path, write, suffix=".tmp"):
     tmp = path + suffix
     write(tmp)
     os.replace(tmp, path)
+
+
+def write_json(path, obj, indent=1):
+    """`obj` as JSON (atomically), the form every tools/ script writes its --json in."""
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=indent)
+            f.write("\n")
+    write_atomic(path, write)
 
 
 def save_state_dict(model, path):

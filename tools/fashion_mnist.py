@@ -7,14 +7,14 @@ dataset-fashion-mnist); the IDX files raw or .gz, as ctnn's loader reads them.
 """
 import csv
 import gzip
-import json
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torch import write_atomic  # noqa: E402
+# write_json is re-exported for the twins
+from export_torch import write_atomic, write_json  # noqa: E402,F401
 
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -54,14 +54,6 @@ def load_fashion_mnist(directory, part, limit=None):
     if len(x) != len(y):
         sys.exit(f"fashion-mnist: {part}: {len(x)} images but {len(y)} labels")
     return (x[:limit], y[:limit]) if limit else (x, y)
-
-
-def write_json(path, obj):
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-    write_atomic(path, write)
 
 
 def write_history(path, columns, rows):

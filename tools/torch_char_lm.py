@@ -19,7 +19,6 @@ torch.Generator seeded with `seed` shuffles.
         [--seed 0 | --seeds 1 2 3] [--threads 1] [--json OUT.json]
 """
 import argparse
-import json
 import math
 import os
 import sys
@@ -30,17 +29,9 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torch import write_atomic  # noqa: E402
+from export_torch import write_json  # noqa: E402
 
 BATCH, LR, EMBED, HIDDEN, WINDOW = 32, 2e-3, 32, 128, 65
-
-
-def write_json(path, obj):
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-    write_atomic(path, write)
 
 
 def windows(stream):

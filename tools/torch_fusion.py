@@ -14,7 +14,6 @@ Parameters start from PyTorch's default initialisation (ctnn's default for conv/
 with zero biases; the LSTM's is the same, U(±1/√128)).
 """
 import argparse
-import json
 import math
 import os
 import sys
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torch import write_atomic  # noqa: E402
+from export_torch import write_json  # noqa: E402
 from fashion_mnist import read_idx  # noqa: E402
 
 
@@ -170,14 +169,6 @@ def summary(results, args, data):
             "batch": args.batch, "lr": args.lr, "schedule": "cosine to lr/100 per epoch",
             "loss": "nll_loss(log(p.clamp_min(1e-7)))", "limit": args.limit, "train_samples": len(data[0][1]),
             "test_samples": len(data[1][1]), "models": models}
-
-
-def write_json(path, value):
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(value, f, indent=2)
-            f.write("\n")
-    write_atomic(path, write, ".tmp.json")
 
 
 def main():

@@ -20,7 +20,6 @@ torch.manual_seed(seed) before the model is built, a torch.Generator seeded with
         [--seed 0 | --seeds 1 2 3] [--threads 1] [--json OUT.json]
 """
 import argparse
-import json
 import math
 import os
 import sys
@@ -32,17 +31,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torch import write_atomic  # noqa: E402
+from export_torch import write_json  # noqa: E402
 
 BATCH, LR, EMBED, HIDDEN, DEFAULT_CLASSES = 32, 2e-3, 32, 64, 8
-
-
-def write_json(path, obj):
-    def write(tmp):
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-    write_atomic(path, write)
 
 
 def load(path):
