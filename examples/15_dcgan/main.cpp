@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     CLI::App app{"ctnn example 15: DCGAN on Fashion-MNIST"};
     example::gan_loop::settings s;
     s.batch = 128;
-    s.epochs = 5;
+    s.epochs = 10;
     s.d_batches = gan::discriminator_batches::separate;  // real and fake batches apart
     example::gan_loop::add_options(app, s);
     CLI11_PARSE(app, argc, argv);
