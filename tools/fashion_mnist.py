@@ -30,6 +30,13 @@ def add_run_args(ap, epochs=20):
     ap.add_argument("--data", help="Fashion-MNIST directory")
 
 
+def setup_torch(args):
+    """--threads and deterministic algorithms, as every twin runs."""
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+
+
 def data_dir(arg=None):
     return arg or os.environ.get("CTNN_DATA_DIR") or DEFAULT_DIR
 

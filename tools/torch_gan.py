@@ -36,7 +36,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_torch import write_atomic  # noqa: E402
-from fashion_mnist import add_run_args, data_dir, load_fashion_mnist, write_history, write_json  # noqa: E402
+from fashion_mnist import add_run_args, data_dir, setup_torch, load_fashion_mnist, write_history, write_json  # noqa: E402
 
 NOISE, EMBED, CLASSES, BATCH, LR, BETAS = 100, 50, 10, 256, 2e-4, (0.5, 0.999)
 COLUMNS = ("epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
@@ -137,8 +137,7 @@ def main():
     args = ap.parse_args()
     if args.epochs < 1 or args.samples < 1:
         ap.error("--epochs and --samples must be at least 1")
-    torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
+    setup_torch(args)
     x, y = load_fashion_mnist(data_dir(args.data), "train", args.limit)
     if len(x) < BATCH:
         sys.exit(f"torch_gan: {len(x)} training images, fewer than one batch of {BATCH}")

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fashion_mnist import add_run_args, data_dir, load_fashion_mnist, write_history, write_json  # noqa: E402
+from fashion_mnist import add_run_args, data_dir, setup_torch, load_fashion_mnist, write_history, write_json  # noqa: E402
 
 BATCH, LR, PIXELS = 128, 1e-3, 784
 COLUMNS = ("epoch", "train_loss", "test_rec", "test_kl", "test_neg_elbo", "test_mse", "seconds")
@@ -84,8 +84,7 @@ def main():
     args = ap.parse_args()
     if args.epochs < 1 or args.latent < 1:
         ap.error("--epochs and --latent must be at least 1")
-    torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
+    setup_torch(args)
     directory = data_dir(args.data)
     train_x, test_x = (torch.from_numpy(load_fashion_mnist(directory, part, limit)[0].reshape(-1, PIXELS)
                                         .astype(np.float32) / 255.0)

@@ -78,8 +78,9 @@ struct reference_run {
     std::map<std::string, io::npy_array> ref = io::read_npz(std::filesystem::path(CTNN_TEST_DATA_DIR) / "torch_gan_step.npz");
     gan::basic_generator<T> g{seed{1}};
     gan::basic_discriminator<T> d{seed{2}};
-    gan::trainer<gan::basic_generator<T>, gan::basic_discriminator<T>> t{g, d, 64, 2e-4, 0.5, 0.1};
-    reference_run() {
+    gan::trainer<gan::basic_generator<T>, gan::basic_discriminator<T>> t;
+    explicit reference_run(gan::discriminator_batches how = gan::discriminator_batches::joined)
+        : t{g, d, 64, 2e-4, 0.5, 0.1, how} {
         initialise(g, 0);
         initialise(d, 100);
         d.eval();  // dropout off, as in the reference
@@ -147,20 +148,14 @@ TEST_CASE("gan: example 14's trainer over float: the first D step within 1e-5 of
 TEST_CASE("gan: discriminator_batches::separate steps D on the real and the fake batch apart, losses added", "[gan]") {
     // The same first iteration twice (D without dropout): separate batches see each half's mean loss, so their
     // sum is twice the joined batch's mean; the gradient doubles too, which Adam's update all but ignores.
-    reference_run<float> joined;
-    gan::basic_generator<float> g{seed{1}};
-    gan::basic_discriminator<float> d{seed{2}};
-    initialise(g, 0);
-    initialise(d, 100);
-    d.eval();
-    gan::trainer t{g, d, 64, 2e-4, 0.5, 0.1, gan::discriminator_batches::separate};
+    reference_run<float> joined, separate{gan::discriminator_batches::separate};
     const auto z = hashed<float>(64 * 100, 1000, 1.0), x = hashed<float>(64 * 784, 2000, 1.0);
     const auto rj = joined.t.step(x.data(), z.data(), 64);
-    const auto rs = t.step(x.data(), z.data(), 64);
+    const auto rs = separate.t.step(x.data(), z.data(), 64);
     REQUIRE(rs.d_loss == Approx(2 * rj.d_loss).epsilon(1e-6));
     REQUIRE(rs.d_real == Approx(rj.d_real).epsilon(1e-6));
     REQUIRE(rs.d_fake == Approx(rj.d_fake).epsilon(1e-6));
-    const auto pj = joined.d.named_parameters(), ps = d.named_parameters();
+    const auto pj = joined.d.named_parameters(), ps = separate.d.named_parameters();
     double worst = 0;
     for (std::size_t k = 0; k < pj.size(); ++k)
         for (std::size_t i = 0; i < pj[k].desc.size(); ++i) worst = std::max(worst, double(std::abs(pj[k].value[i] - ps[k].value[i])));
