@@ -15,7 +15,7 @@ using linear = dense<N, true, initializer::torch>;
 using q_net = sequential<input<4>, linear<128>, relu, linear<128>, relu, linear<2>>;
 
 struct settings : example::rl_loop::options {
-    std::size_t batch = 64, buffer = 50000, learning_starts = 1000, epsilon_steps = 10000, target_every = 0;
+    std::size_t batch = 128, buffer = 10000, learning_starts = 1000, epsilon_steps = 10000, target_every = 0;
     double epsilon_start = 1.0, epsilon_end = 0.01, tau = 0.005, huber_delta = 1.0;
     bool double_dqn = false;
 };
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     CLI::App app{"ctnn example 21: DQN (and Double DQN) with experience replay on CartPole-v1"};
     settings s;
     s.max_episodes = 1000;
-    s.lr = 5e-4;
+    s.lr = 1e-4;
     example::rl_loop::add_options(app, s);
     app.add_option("--batch", s.batch, "replay minibatch")->check(CLI::Range(1, 4096));
     app.add_option("--buffer", s.buffer, "replay capacity (transitions)")->check(CLI::Range(1, 10000000));

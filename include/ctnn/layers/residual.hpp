@@ -21,7 +21,7 @@
 namespace ctnn {
 
 /// How the branches of a block are merged.
-enum class merge { add, average, concat };
+enum class merge { add, average, concat, multiply };  // multiply: a graph merge only (multiply_of)
 
 /// How a block names its branches' entries.
 /// `positional`: `<block>.<branch name>.<i>.` (residual: main/shortcut, concat: a/b, parallel: 0, 1, ...);
@@ -80,6 +80,8 @@ private:
     static_assert(M != merge::concat || concatenable,
                   "ctnn::concat: the branches' outputs must agree in every dimension but the last (channels)");
     static_assert(M != merge::concat || N == 2, "ctnn::concat: concatenation joins exactly two branches; nest blocks for more");
+    static_assert(M != merge::multiply, "ctnn::parallel: a block's branches merge by add, average or concat; an element-wise product "
+                                        "of two values is a graph node's source, multiply_of<a, b>");
     static constexpr std::size_t last_sum = (last_dim_v<typename Branches::output_shape> + ...);
 
 public:

@@ -2,7 +2,7 @@
 #pragma once
 /// @file graph.hpp  Multi-input, multi-output models: `graph<inputs<...>, node<source, spec>...,
 /// outputs<ids...>>`. Ids number the inputs first (0, 1, ...), then the nodes in order; a node reads
-/// one earlier id (`from<i>`) or several merged (`add_of<i, j>`, `average_of<...>`, `concat_of<i, j>`)
+/// one earlier id (`from<i>`) or several merged (`add_of<i, j>`, `average_of<...>`, `concat_of<i, j>`, `multiply_of<i, j>`)
 /// and runs a layer spec on it — usually a `chain<...>` (model/chain.hpp), so each node is the same
 /// chain implementation as a sequential model. Shapes are checked at compile time.
 ///
@@ -53,6 +53,10 @@ template <std::size_t... Ids>
 using average_of = merged<merge::average, Ids...>;
 template <std::size_t... Ids>
 using concat_of = merged<merge::concat, Ids...>;
+/// The element-wise product of two ids of the same shape (a GMF tower: user ⊙ item embeddings); the gradient
+/// of each is the incoming gradient times the other.
+template <std::size_t... Ids>
+using multiply_of = merged<merge::multiply, Ids...>;
 /// A node: a layer spec (a chain, a block, a model type, any layer) applied to its source.
 template <class Source, class Spec>
 struct node {};
@@ -73,6 +77,7 @@ struct source_traits<merged<M, I...>> {
     static_assert(sizeof...(I) >= 2, "ctnn::graph: merged<...> (add_of, average_of, concat_of) needs at least two ids; "
                                      "use from<i> for one");
     static_assert(M != merge::concat || sizeof...(I) == 2, "ctnn::graph: concat_of joins exactly two ids; chain nodes for more");
+    static_assert(M != merge::multiply || sizeof...(I) == 2, "ctnn::graph: multiply_of multiplies exactly two ids; chain nodes for more");
     static constexpr bool valid = true, single = false;
     static constexpr merge kind = M;
     static constexpr std::array<std::size_t, sizeof...(I)> ids{I...};
@@ -94,7 +99,7 @@ struct merged_shape<std::tuple<S...>, merged<M, I...>> {
     using at = std::tuple_element_t<(J < sizeof...(S) ? J : 0), std::tuple<S...>>;
     using first = at<source_traits<merged<M, I...>>::ids[0]>;
     static_assert(M == merge::concat || (std::is_same_v<at<I>, first> && ...),
-                  "ctnn::graph: add_of and average_of merge ids of the same shape; give the branches matching output shapes");
+                  "ctnn::graph: add_of, average_of and multiply_of merge ids of the same shape; give the branches matching output shapes");
     static_assert(M != merge::concat || ((at<I>::rank == first::rank && at<I>::size / last_dim_v<at<I>> == first::size / last_dim_v<first>) && ...),
                   "ctnn::graph: concat_of joins ids whose shapes agree in every dimension but the last");
     using type = std::conditional_t<M == merge::concat, with_last_t<first, (last_dim_v<at<I>> + ...)>, first>;
@@ -119,8 +124,8 @@ struct bind_nodes<T, P, Shapes, N, Rest...> {
 };
 template <class T, class P, class... S, class Src, class Spec, class... Rest>
 struct bind_nodes<T, P, std::tuple<S...>, node<Src, Spec>, Rest...> {
-    static_assert(source_traits<Src>::valid, "ctnn::graph: a node's source must be from<id>, add_of<ids...>, average_of<ids...> "
-                                            "or concat_of<id, id>");
+    static_assert(source_traits<Src>::valid, "ctnn::graph: a node's source must be from<id>, add_of<ids...>, average_of<ids...>, "
+                                            "concat_of<id, id> or multiply_of<id, id>");
     static_assert(layer_spec<Spec>, "ctnn::graph: a node's second argument must be a layer spec such as chain<dense<16>, relu>");
     using in_shape = typename merged_shape<std::tuple<S...>, Src>::type;
     using bound = typename Spec::template bind<in_shape, T, P>;
@@ -277,7 +282,7 @@ public:
                 call_backward(std::get<K>(this->m_children), in, values + batch * value_offsets[id],
                               static_cast<const T*>(grads + batch * value_offsets[id]), want_dx ? d_in : nullptr, batch,
                               static_cast<const T*>(c + batch * cache_offsets[K]), param_grads && !this->m_frozen[K], s);
-                if (want_dx) scatter<K>(d_in, d_part, grads, batch, needs);
+                if (want_dx) scatter<K>(d_in, d_part, grads, values, batch, needs);
                 (void)sizeof(L);
             },
             nidx{});
@@ -311,6 +316,9 @@ private:
             constexpr std::size_t ca = last_dim_v<shape_of<src::ids[0]>>, cb = last_dim_v<shape_of<src::ids[1]>>;
             ops::resample<P>(conv::concat_channels<T>{val(src::ids[0]), val(src::ids[1]), merged_in, ca, cb, false}, n);
             return merged_in;
+        } else if constexpr (src::kind == merge::multiply) {
+            ops::multiply<P>(val(src::ids[0]), val(src::ids[1]), merged_in, n);
+            return merged_in;
         } else {
             ops::add<P>(val(src::ids[0]), val(src::ids[1]), merged_in, n);
             for (std::size_t j = 2; j < src::ids.size(); ++j) ops::add<P>(merged_in, val(src::ids[j]), merged_in, n);
@@ -320,10 +328,23 @@ private:
     }
     /// Adds node K's input gradient @p d_in into its sources' gradients (those that need one).
     template <std::size_t K>
-    static void scatter(T* d_in, T* d_part, T* grads, std::size_t batch, const std::array<bool, id_count>& needs) {
+    static void scatter(T* d_in, T* d_part, T* grads, const T* values, std::size_t batch, const std::array<bool, id_count>& needs) {
         using src = source_of<K>;
         auto grad = [&](std::size_t id) { return grads + batch * value_offsets[id]; };
-        if constexpr (src::kind == merge::concat && !src::single) {
+        if constexpr (src::kind == merge::multiply && !src::single) {  // d(a ⊙ b) = d ⊙ b into a, d ⊙ a into b
+            constexpr std::size_t a = src::ids[0], b = src::ids[1];
+            const std::size_t n = batch * layer_type<K>::input_shape::size;
+            const T* va = values + batch * value_offsets[a];
+            const T* vb = values + batch * value_offsets[b];
+            if (needs[a]) {
+                ops::multiply<P>(d_in, vb, d_part, n);
+                ops::add<P>(grad(a), d_part, grad(a), n);
+            }
+            if (needs[b]) {
+                ops::multiply<P>(d_in, va, d_part, n);
+                ops::add<P>(grad(b), d_part, grad(b), n);
+            }
+        } else if constexpr (src::kind == merge::concat && !src::single) {
             constexpr std::size_t a = src::ids[0], b = src::ids[1];
             constexpr std::size_t ca = last_dim_v<shape_of<a>>, cb = last_dim_v<shape_of<b>>;
             T* da = d_part;

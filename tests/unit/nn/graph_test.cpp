@@ -225,6 +225,34 @@ TEST_CASE("graph: two inputs, merges, three outputs — gradients, names, predic
     }
 }
 
+// NeuMF's shape: a GMF tower (the element-wise product of user and item vectors) beside an MLP tower, joined;
+// node 6 squares a value (multiply_of<i, i>: both gradients land on the same id)
+template <class T>
+using gmf_mlp = basic_graph<T, inputs<input<5>, input<3>>,
+                            node<from<0>, named<"user", chain<dense<4>, ctnn::tanh>>>,     // 2
+                            node<from<1>, named<"item", chain<dense<4>, ctnn::tanh>>>,     // 3
+                            node<multiply_of<2, 3>, identity>,                             // 4: GMF
+                            node<concat_of<2, 3>, named<"mlp", chain<dense<4>, relu>>>,    // 5
+                            node<multiply_of<5, 5>, identity>,                             // 6
+                            node<concat_of<4, 6>, named<"predict", dense<1>>>,             // 7
+                            outputs<7, 4>>;
+
+TEST_CASE("graph: multiply_of — the element-wise product of two ids (GMF), gradients and values", "[graph][multi][multiply]") {
+    SECTION("backward matches finite differences (inputs and parameters)") { test::check_model_gradients(gmf_mlp<double>{seed{5}}, 3); }
+    SECTION("the product by hand, predict equals forward") {
+        gmf_mlp<double> g{seed{6}};
+        const auto a = random_input<double>(2 * 5, 3), b = random_input<double>(2 * 3, 4);
+        auto ctx = g.context(2);
+        const auto [y, gmf] = g.forward(std::tie(a, b), ctx);
+        const auto u = ctx.value<2>(), v = ctx.value<3>();
+        for (std::size_t n = 0; n < 2; ++n)
+            for (std::size_t j = 0; j < 4; ++j) REQUIRE(gmf(n, j) == u(n, j) * v(n, j));
+        const auto [py, pg] = g.predict(std::tie(a, b));
+        REQUIRE(max_abs_diff(y, py) < 1e-12);
+        REQUIRE(max_abs_diff(gmf, pg) < 1e-12);
+    }
+}
+
 TEST_CASE("user code between two models: the VAE's reparameterisation, gradients through both", "[graph][composition][vae]") {
     // encoder x -> [mu, logvar]; z = mu + exp(logvar / 2) * eps; decoder z -> y; L = sum(r * y).
     using encoder = basic_sequential<double, input<4>, dense<5>, ctnn::tanh, dense<4>>;  // 2 latent dims: mu, logvar
