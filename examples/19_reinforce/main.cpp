@@ -13,7 +13,7 @@ template <std::size_t N>
 using linear = dense<N, true, initializer::torch>;  // nn.Linear's default initialisation
 using policy_net = sequential<input<4>, linear<128>, relu, linear<2>>;
 using value_net = sequential<input<4>, linear<128>, relu, linear<1>>;
-constexpr std::size_t max_len = 500;
+constexpr std::size_t max_len = 500;  // CartPole-v1's time limit: the longest episode, one update's batch
 
 struct settings : example::rl_loop::options {
     double value_lr = 1e-3, entropy = 0.0;

@@ -62,9 +62,9 @@ private:
         const float* qt = m_target.forward(s2, m_next).data();
         std::span<const float> online;
         if (m_o.double_dqn) {
-            m_online_next.assign(qt, qt + 2 * B);  // m_next is reused below
+            m_target_next.assign(qt, qt + 2 * B);  // m_next is reused below
             online = {m_q.forward(s2, m_next).data(), 2 * B};
-            rl::td_targets(std::span<const float>(m_online_next), online, std::span<const float>(m_r), std::span<const float>(m_done),
+            rl::td_targets(std::span<const float>(m_target_next), online, std::span<const float>(m_r), std::span<const float>(m_done),
                            m_o.gamma, std::span<float>(m_y), B);
         } else
             rl::td_targets(std::span<const float>{qt, 2 * B}, online, std::span<const float>(m_r), std::span<const float>(m_done), m_o.gamma,
@@ -93,7 +93,7 @@ private:
     rl::replay_buffer<float> m_replay;
     rng m_g;
     rl::linear_schedule m_epsilon;
-    std::vector<float> m_s, m_s2, m_r, m_done, m_y, m_online_next;
+    std::vector<float> m_s, m_s2, m_r, m_done, m_y, m_target_next;
     std::vector<std::int32_t> m_a;
     std::size_t m_steps = 0, m_updates = 0;
 };
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
         std::ostringstream cfg;
         cfg << "\"double\": " << (s.double_dqn ? "true" : "false") << ", \"batch\": " << s.batch << ", \"buffer\": " << s.buffer
             << ", \"learning_starts\": " << s.learning_starts << ", \"epsilon\": [" << s.epsilon_start << ", " << s.epsilon_end << ", "
-            << s.epsilon_steps << "], \"tau\": " << s.tau << ", \"target_every\": " << s.target_every;
+            << s.epsilon_steps << "], \"tau\": " << s.tau << ", \"target_every\": " << s.target_every << ", \"huber_delta\": " << s.huber_delta;
         return example::rl_loop::run<agent>(s, s.double_dqn ? "Double DQN" : "DQN", cfg.str(),
                                             [](agent& a, const std::string& p) { save_npz(a.network(), p); });
     } catch (const ctnn::error& e) {

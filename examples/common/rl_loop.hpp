@@ -60,7 +60,7 @@ inline std::size_t sample_softmax(const float* logits, std::size_t A, ctnn::rng&
 struct seed_result {
     std::uint64_t seed = 0;
     bool solved = false;
-    std::size_t episodes = 0, steps = 0;  ///< episodes and environment steps run (to the solve, or all)
+    std::size_t episodes = 0, steps = 0;  ///< episodes and environment steps run to the solve (or all, unsolved)
     double seconds = 0;                   ///< wall time of those episodes, training included
     double final_mean = 0;                ///< mean return of the last 100 episodes
     std::vector<double> returns;
@@ -101,11 +101,12 @@ int run(const options& o, const char* name, const std::string& config, Save&& sa
         env.reset(ctnn::seed{r.seed * 1000003 + 17});
         Agent agent{ctnn::seed{r.seed}, o};
         solve_tracker track;
+        std::size_t steps = 0;
         const auto t0 = clock::now();
         for (std::size_t e = 0; e < o.max_episodes; ++e) {
-            const auto [ret, steps] = agent.episode(env);
+            const auto [ret, n] = agent.episode(env);
             r.returns.push_back(ret);
-            r.steps += steps;
+            steps += n;
             track.add(ret);
             if ((e + 1) % 50 == 0)
                 std::printf("seed %llu  episode %5zu  mean of last 100 %6.1f  %.1f s\n", (unsigned long long)r.seed, e + 1, track.mean(),
@@ -113,6 +114,7 @@ int run(const options& o, const char* name, const std::string& config, Save&& sa
             if (!r.solved && track.solved()) {
                 r.solved = true;
                 r.episodes = e + 1;
+                r.steps = steps;
                 r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
                 std::printf("seed %llu: solved after %zu episodes (%zu steps) in %.2f s\n", (unsigned long long)r.seed, r.episodes, r.steps,
                             r.seconds);
@@ -121,6 +123,7 @@ int run(const options& o, const char* name, const std::string& config, Save&& sa
         }
         if (!r.solved) {
             r.episodes = r.returns.size();
+            r.steps = steps;
             r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
             std::printf("seed %llu: not solved in %zu episodes (mean of last 100: %.1f), %.2f s\n", (unsigned long long)r.seed, r.episodes,
                         track.mean(), r.seconds);
