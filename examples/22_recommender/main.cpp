@@ -23,28 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "models.hpp"
+
 using namespace ctnn;
 namespace rs = ctnn::recsys;
+using namespace recommender;
 namespace {
-
-// the embedding tables are compile-time sizes: room for ml-latest-small, dslabs and ml-100k
-constexpr std::size_t max_users = 2048, max_items = 16384;
-
-/// NeuMF (He et al. 2017): GMF (user ⊙ item embeddings, 16) beside an MLP on [user, item] embeddings (32 + 32 →
-/// 64 → 32 → 16), joined into one logit.
-using neumf = graph<inputs<input<1>, input<1>>,                                                          // user, item ids
-                    node<from<0>, named<"gmf_user", chain<embedding<max_users, 16>, flatten>>>,          // 2
-                    node<from<1>, named<"gmf_item", chain<embedding<max_items, 16>, flatten>>>,          // 3
-                    node<multiply_of<2, 3>, identity>,                                                   // 4: GMF
-                    node<from<0>, named<"mlp_user", chain<embedding<max_users, 32>, flatten>>>,          // 5
-                    node<from<1>, named<"mlp_item", chain<embedding<max_items, 32>, flatten>>>,          // 6
-                    node<concat_of<5, 6>, named<"mlp", chain<dense<64>, relu, dense<32>, relu, dense<16>, relu>>>,  // 7
-                    node<concat_of<4, 7>, named<"predict", dense<1>>>,                                   // 8
-                    outputs<8>>;
-/// GMF for BPR: the score h·(p_u ⊙ q_i).
-using gmf = graph<inputs<input<1>, input<1>>, node<from<0>, named<"user", chain<embedding<max_users, 32>, flatten>>>,
-                  node<from<1>, named<"item", chain<embedding<max_items, 32>, flatten>>>,
-                  node<multiply_of<2, 3>, named<"h", dense<1, false>>>, outputs<4>>;
 
 struct settings {
     std::string data = "data/movielens/ratings.csv", format = "csv", json_path, only;
@@ -53,19 +37,9 @@ struct settings {
     std::size_t threads = 1, knn_k = 40;
     std::size_t mf_factors = 100, mf_epochs = 50, als_factors = 50, als_sweeps = 15;
     double mf_lr = 0.01, mf_reg = 0.1, als_reg = 0.12;
-    std::size_t neumf_epochs = 10, bpr_epochs = 20, negatives = 4, batch = 256, top = 10;
-    double lr = 1e-3, bpr_weight_decay = 0.0;
+    std::size_t neumf_epochs = 6, bpr_epochs = 40, negatives = 4, batch = 256, top = 10;
+    double lr = 1e-3, bpr_weight_decay = 0.0, neumf_weight_decay = 0.0;
 };
-
-/// NCF's initialisation of the embedding tables: N(0, 0.01²) instead of nn.Embedding's N(0, 1) (large random
-/// products would swamp the first gradients; BPR then shrinks every score to a tie), by rescaling the drawn values.
-template <class M>
-void shrink_embeddings(M& m, float factor = 0.01f) {
-    auto p = m.parameter_values();
-    for (const auto& e : m.parameter_layout())
-        if (e.name.find("user.0.weight") != std::string::npos || e.name.find("item.0.weight") != std::string::npos)
-            for (std::size_t k = e.offset; k < e.offset + e.desc.size(); ++k) p[k] *= factor;
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -220,7 +194,7 @@ int run(const settings& s) {
         if (want("neumf")) {
             auto m = std::make_unique<neumf>(seed{s.seed_value + 5});
             shrink_embeddings(*m);
-            optim::adam opt{m->parameters(), {.lr = s.lr}};
+            optim::adam opt{m->parameters(), {.lr = s.lr, .weight_decay = s.neumf_weight_decay}};
             auto ctx = m->context(s.batch);
             rng g{seed{s.seed_value + 6}};
             const std::size_t per = 1 + s.negatives, n = loo.train.size() * per;
@@ -243,13 +217,7 @@ int run(const settings& s) {
                 for (std::size_t b0 = 0; b0 < n; b0 += s.batch) {
                     const std::size_t B = std::min(s.batch, n - b0);
                     for (std::size_t k = 0; k < B; ++k) bu[k] = eu[order[b0 + k]], bi[k] = ei[order[b0 + k]], bt[k] = et[order[b0 + k]];
-                    const std::span<const float> su{bu.data(), B}, si{bi.data(), B}, st{bt.data(), B};
-                    const auto [y] = m->forward(std::tie(su, si), ctx);
-                    auto dy = ctx.output_gradient<0>();
-                    m->zero_grad();
-                    loss += loss::bce_with_logits{}(std::span<const float>{y.data(), B}, st, dy) * double(B);
-                    m->backward(std::tuple{dy}, ctx);
-                    opt.step();
+                    loss += bce_step(*m, ctx, opt, bu.data(), bi.data(), bt.data(), B) * double(B);
                 }
                 std::printf("    NeuMF epoch %zu: loss %.4f\n", e + 1, loss / double(n));
             }
@@ -304,6 +272,7 @@ int main(int argc, char** argv) {
     app.add_option("--batch", s.batch, "minibatch (GMF-BPR pairs, NeuMF samples)")->check(CLI::Range(1, 65536));
     app.add_option("--lr", s.lr, "Adam learning rate (GMF-BPR, NeuMF)")->check(CLI::PositiveNumber);
     app.add_option("--bpr-weight-decay", s.bpr_weight_decay, "Adam weight decay of GMF-BPR")->check(CLI::NonNegativeNumber);
+    app.add_option("--neumf-weight-decay", s.neumf_weight_decay, "Adam weight decay of NeuMF")->check(CLI::NonNegativeNumber);
     app.add_option("--top", s.top, "the k of the ranking metrics")->check(CLI::Range(1, 1000));
     app.add_option("--json", s.json_path, "write a JSON summary here");
     CLI11_PARSE(app, argc, argv);
