@@ -67,7 +67,8 @@ for name, title in (("compare_lstm", "LSTM and the text classifier: ctnn vs libt
                     ("compare_lstm_avx2", "The same with ctnn's AVX2 paths (-mno-avx512f)"),
                     ("compare_attention", "Attention and a transformer encoder layer: ctnn vs libtorch"),
                     ("compare_attention_avx2", "The same with ctnn's AVX2 paths (-mno-avx512f)"),
-                    ("compare_generative", "A GAN iteration and a VAE step (examples 14 and 17): ctnn vs libtorch")):
+                    ("compare_generative", "A GAN iteration and a VAE step (examples 14 and 17): ctnn vs libtorch"),
+                    ("compare_recsys", "A biased-MF epoch and a NeuMF step (example 22): ctnn vs libtorch")):
     path = os.path.join(out, name + ".md")
     if os.path.exists(path):
         print(f"\n## {title}\n")

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <utility>
 #include <cstdio>
+#include <fstream>
 #include <ctnn/ctnn.hpp>
 #include <set>
 #include <string>
@@ -52,6 +53,18 @@ void ctnn_steps(Model& m, typename Model::context_type& ctx, Opt& opt, const ctn
 }
 
 /// Prints the markdown table and, with a path, writes the rows as JSON (atomically).
+/// The ISA ctnn was compiled for (xsimd's best architecture at compile time) and the CPU's model name.
+inline std::string isa_line() {
+    std::string cpu = "unknown CPU";
+    std::ifstream f("/proc/cpuinfo");
+    for (std::string l; std::getline(f, l);)
+        if (l.rfind("model name", 0) == 0) {
+            cpu = l.substr(l.find(':') + 2);
+            break;
+        }
+    return std::string("ISA: ctnn built for ") + xsimd::default_arch::name() + " (xsimd), CPU: " + cpu;
+}
+
 inline void print_and_save(const std::vector<row>& rows, const std::string& json_path) {
     std::printf("| benchmark | threads | ctnn | libtorch %s | ctnn advantage |\n|---|---|---|---|---|\n", TORCH_VERSION);
     for (const auto& r : rows)

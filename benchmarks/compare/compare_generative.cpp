@@ -28,18 +28,6 @@ using namespace ctnn;
 
 namespace {
 
-/// The ISA ctnn was compiled for (xsimd's best architecture at compile time) and the CPU's model name.
-std::string isa_line() {
-    std::string cpu = "unknown CPU";
-    std::ifstream f("/proc/cpuinfo");
-    for (std::string l; std::getline(f, l);)
-        if (l.rfind("model name", 0) == 0) {
-            cpu = l.substr(l.find(':') + 2);
-            break;
-        }
-    return std::string("ISA: ctnn built for ") + xsimd::default_arch::name() + " (xsimd), CPU: " + cpu;
-}
-
 bool finite(double v) { return std::isfinite(v); }
 
 void require_finite(const char* what, double a, double b) {

@@ -33,6 +33,16 @@ inline double mean_of(std::span<const rating> train) {
     for (const auto& r : train) s += r.value;
     return s / double(train.size());
 }
+/// p·q with 8 independent partial sums (a strict left-to-right float sum would stay serial: -O2 may not
+/// reorder it), so the compiler vectorises the loop.
+inline float dot(const float* p, const float* q, std::size_t n) noexcept {
+    float acc[8] = {};
+    std::size_t f = 0;
+    for (; f + 8 <= n; f += 8)
+        for (std::size_t k = 0; k < 8; ++k) acc[k] += p[f + k] * q[f + k];
+    for (; f < n; ++f) acc[0] += p[f] * q[f];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
 /// Solves A x = b in place (A symmetric positive definite, n × n, row-major; b becomes x) by Cholesky.
 inline void cholesky_solve(std::vector<double>& a, std::vector<double>& b, std::size_t n) {
     for (std::size_t j = 0; j < n; ++j) {
@@ -104,7 +114,8 @@ private:
 /// Biased matrix factorisation μ + b_u + b_i + p_u·q_i.
 class biased_mf {
 public:
-    /// Factors drawn from N(0, @p init_std²), biases 0 (Surprise's SVD initialisation); μ set by the first fit.
+    /// Factors drawn from N(0, @p init_std²), biases 0 (Surprise's SVD initialisation); μ, the training mean, is
+    /// computed by each sgd_epoch / als_sweep from the ratings it is given.
     biased_mf(std::size_t users, std::size_t items, std::size_t factors, seed s, double init_std = 0.1, float lo = 0.5f, float hi = 5.0f)
         : m_users(users), m_items(items), m_f(factors), m_bu(users, 0.0f), m_bi(items, 0.0f), m_p(users * factors), m_q(items * factors),
           m_lo(lo), m_hi(hi) {
@@ -131,8 +142,7 @@ public:
             float* q = m_q.data() + std::size_t(r.item) * F;
             float& bu = m_bu[std::size_t(r.user)];
             float& bi = m_bi[std::size_t(r.item)];
-            float dot = 0;
-            for (std::size_t f = 0; f < F; ++f) dot += p[f] * q[f];
+            const float dot = detail_recsys::dot(p, q, F);
             const float e = r.value - (mu + bu + bi + dot);
             sq += double(e) * e;
             bu += a * (e - l * bu);
