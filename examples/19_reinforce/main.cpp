@@ -19,12 +19,11 @@ struct settings : example::rl_loop::options {
     double value_lr = 1e-3, entropy = 0.0;
     bool normalize = true;
 };
-const settings* g_settings = nullptr;
 
 class agent {
 public:
-    agent(seed s, const example::rl_loop::options&)
-        : m_o(*g_settings), m_pi(seed{s.value * 2 + 1}), m_v(seed{s.value * 2 + 2}), m_act(m_pi.context(1)), m_cpi(m_pi.context(max_len)),
+    agent(seed s, const settings& o)
+        : m_o(o), m_pi(seed{s.value * 2 + 1}), m_v(seed{s.value * 2 + 2}), m_act(m_pi.context(1)), m_cpi(m_pi.context(max_len)),
           m_cv(m_v.context(max_len)), m_opi(m_pi.parameters(), {.lr = m_o.lr}), m_ov(m_v.parameters(), {.lr = m_o.value_lr}), m_g(seed{s.value + 99}) {
         m_states.reserve(max_len * 4);
     }
@@ -108,13 +107,7 @@ int main(int argc, char** argv) {
     app.add_option("--entropy", s.entropy, "entropy bonus β")->check(CLI::Range(0.0, 1.0));
     app.add_flag("!--no-normalize", s.normalize, "use the raw advantages (default: normalised over each episode)");
     CLI11_PARSE(app, argc, argv);
-    g_settings = &s;
-    try {
-        std::ostringstream cfg;
-        cfg << "\"value_lr\": " << s.value_lr << ", \"entropy\": " << s.entropy << ", \"normalize\": " << (s.normalize ? "true" : "false");
-        return example::rl_loop::run<agent>(s, "REINFORCE", cfg.str(), [](agent& a, const std::string& p) { save_npz(a.policy(), p); });
-    } catch (const ctnn::error& e) {
-        std::fprintf(stderr, "%s\n", e.what());
-        return 1;
-    }
+    std::ostringstream cfg;
+    cfg << "\"value_lr\": " << s.value_lr << ", \"entropy\": " << s.entropy << ", \"normalize\": " << (s.normalize ? "true" : "false");
+    return example::rl_loop::run<agent>(s, "REINFORCE", cfg.str(), [](agent& a, const std::string& p) { save_npz(a.policy(), p); });
 }

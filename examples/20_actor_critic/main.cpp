@@ -22,12 +22,11 @@ struct settings : example::rl_loop::options {
     std::size_t n_steps = 32;
     double value_coef = 0.5, entropy = 0.01;
 };
-const settings* g_settings = nullptr;
 
 class agent {
 public:
-    agent(seed s, const example::rl_loop::options&)
-        : m_o(*g_settings), m_net(s), m_act(m_net.context(1)), m_train(m_net.context(m_o.n_steps)),
+    agent(seed s, const settings& o)
+        : m_o(o), m_net(s), m_act(m_net.context(1)), m_train(m_net.context(m_o.n_steps)),
           m_opt(m_net.parameters(), {.lr = m_o.lr}), m_g(seed{s.value + 99}) {}
 
     std::pair<double, std::size_t> episode(rl::cartpole& env) {
@@ -95,13 +94,7 @@ int main(int argc, char** argv) {
     app.add_option("--value-coef", s.value_coef, "weight c_v of the value loss")->check(CLI::PositiveNumber);
     app.add_option("--entropy", s.entropy, "entropy bonus β")->check(CLI::Range(0.0, 1.0));
     CLI11_PARSE(app, argc, argv);
-    g_settings = &s;
-    try {
-        std::ostringstream cfg;
-        cfg << "\"n_steps\": " << s.n_steps << ", \"value_coef\": " << s.value_coef << ", \"entropy\": " << s.entropy;
-        return example::rl_loop::run<agent>(s, "A2C", cfg.str(), [](agent& a, const std::string& p) { save_npz(a.network(), p); });
-    } catch (const ctnn::error& e) {
-        std::fprintf(stderr, "%s\n", e.what());
-        return 1;
-    }
+    std::ostringstream cfg;
+    cfg << "\"n_steps\": " << s.n_steps << ", \"value_coef\": " << s.value_coef << ", \"entropy\": " << s.entropy;
+    return example::rl_loop::run<agent>(s, "A2C", cfg.str(), [](agent& a, const std::string& p) { save_npz(a.network(), p); });
 }

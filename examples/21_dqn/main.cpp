@@ -19,12 +19,11 @@ struct settings : example::rl_loop::options {
     double epsilon_start = 1.0, epsilon_end = 0.01, tau = 0.005, huber_delta = 1.0;
     bool double_dqn = false;
 };
-const settings* g_settings = nullptr;
 
 class agent {
 public:
-    agent(seed s, const example::rl_loop::options&)
-        : m_o(*g_settings), m_q(s), m_target(m_q), m_act(m_q.context(1)), m_train(m_q.context(m_o.batch)), m_next(m_q.context(m_o.batch)),
+    agent(seed s, const settings& o)
+        : m_o(o), m_q(s), m_target(m_q), m_act(m_q.context(1)), m_train(m_q.context(m_o.batch)), m_next(m_q.context(m_o.batch)),
           m_opt(m_q.parameters(), {.lr = m_o.lr}), m_replay(m_o.buffer, 4), m_g(seed{s.value + 99}),
           m_epsilon{m_o.epsilon_start, m_o.epsilon_end, m_o.epsilon_steps}, m_s(m_o.batch * 4), m_s2(m_o.batch * 4), m_r(m_o.batch),
           m_done(m_o.batch), m_y(m_o.batch), m_a(m_o.batch) {}
@@ -116,17 +115,11 @@ int main(int argc, char** argv) {
     app.add_option("--huber-delta", s.huber_delta, "Huber loss threshold")->check(CLI::PositiveNumber);
     app.add_flag("--double", s.double_dqn, "Double DQN targets");
     CLI11_PARSE(app, argc, argv);
-    g_settings = &s;
     if (s.batch > s.learning_starts) s.learning_starts = s.batch;
-    try {
-        std::ostringstream cfg;
-        cfg << "\"double\": " << (s.double_dqn ? "true" : "false") << ", \"batch\": " << s.batch << ", \"buffer\": " << s.buffer
-            << ", \"learning_starts\": " << s.learning_starts << ", \"epsilon\": [" << s.epsilon_start << ", " << s.epsilon_end << ", "
-            << s.epsilon_steps << "], \"tau\": " << s.tau << ", \"target_every\": " << s.target_every << ", \"huber_delta\": " << s.huber_delta;
-        return example::rl_loop::run<agent>(s, s.double_dqn ? "Double DQN" : "DQN", cfg.str(),
-                                            [](agent& a, const std::string& p) { save_npz(a.network(), p); });
-    } catch (const ctnn::error& e) {
-        std::fprintf(stderr, "%s\n", e.what());
-        return 1;
-    }
+    std::ostringstream cfg;
+    cfg << "\"double\": " << (s.double_dqn ? "true" : "false") << ", \"batch\": " << s.batch << ", \"buffer\": " << s.buffer
+        << ", \"learning_starts\": " << s.learning_starts << ", \"epsilon\": [" << s.epsilon_start << ", " << s.epsilon_end << ", "
+        << s.epsilon_steps << "], \"tau\": " << s.tau << ", \"target_every\": " << s.target_every << ", \"huber_delta\": " << s.huber_delta;
+    return example::rl_loop::run<agent>(s, s.double_dqn ? "Double DQN" : "DQN", cfg.str(),
+                                        [](agent& a, const std::string& p) { save_npz(a.network(), p); });
 }

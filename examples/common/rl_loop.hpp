@@ -85,12 +85,12 @@ private:
     double m_sum = 0;
 };
 
-/// Trains one agent per seed: `Agent(seed)` then `agent.episode(env)` → the episode's return, until solved (unless
+/// Trains one agent per seed: `Agent(seed, o)` (o: the example's own settings, derived from options) then `agent.episode(env)` → the episode's return, until solved (unless
 /// --keep-going) or --episodes. Prints progress every 50 episodes and a table at the end; writes the history and the
 /// JSON (@p name, @p config: extra JSON members, e.g. "\"double\": true"). @p save(agent, path) saves the first
-/// seed's network. Returns the exit code.
-template <class Agent, class Save>
-int run(const options& o, const char* name, const std::string& config, Save&& save) {
+/// seed's network. Returns the exit code (1 with the message on a ctnn::error).
+template <class Agent, class Settings, class Save>
+int run(const Settings& o, const char* name, const std::string& config, Save&& save) try {
     using clock = std::chrono::steady_clock;
     ctnn::set_num_threads(o.threads);
     std::vector<seed_result> results;
@@ -164,6 +164,9 @@ int run(const options& o, const char* name, const std::string& config, Save&& sa
         ctnn::io::write_file_atomic(o.json_path, j.str());
     }
     return 0;
+} catch (const ctnn::error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
 }
 
 }  // namespace example::rl_loop
