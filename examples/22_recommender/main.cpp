@@ -17,6 +17,7 @@
 #include <ctnn/recsys/metrics.hpp>
 #include <ctnn/recsys/neighbors.hpp>
 #include <ctnn/recsys/ratings.hpp>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -85,6 +86,11 @@ void model_scores(const M& m, std::size_t u, std::size_t items, std::vector<floa
 
 int run(const settings& s) {
     set_num_threads(s.threads);
+    if (s.data == "data/movielens/ratings.csv" && !std::filesystem::exists(s.data)) {
+        std::fprintf(stderr, "no %s: run tools/extract_dslabs_movielens.py first (MovieLens ratings from Debian's r-cran-dslabs), "
+                     "or pass --data FILE\n", s.data.c_str());
+        return 1;
+    }
     const auto data = rs::read_ratings(s.data, s.format == "csv" ? rs::rating_format::movielens_csv : rs::rating_format::ml100k);
     const std::size_t U = data.users(), I = data.items();
     std::printf("%s: %zu ratings, %zu users, %zu items\n", s.data.c_str(), data.rows.size(), U, I);
