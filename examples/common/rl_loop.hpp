@@ -47,8 +47,9 @@ inline void add_options(CLI::App& app, options& o) {
 
 /// An action drawn from softmax(@p logits) (A values) with one uniform number of @p g.
 inline std::size_t sample_softmax(const float* logits, std::size_t A, ctnn::rng& g) {
-    const float m = *std::max_element(logits, logits + A);
     double p[16], sum = 0;
+    if (A == 0 || A > 16) ctnn::detail::fail("sample_softmax: " + std::to_string(A) + " actions; 1 to 16 are supported");
+    const float m = *std::max_element(logits, logits + A);
     for (std::size_t j = 0; j < A; ++j) sum += p[j] = std::exp(double(logits[j] - m));
     double u = g.uniform() * sum;
     for (std::size_t j = 0; j + 1 < A; ++j)
