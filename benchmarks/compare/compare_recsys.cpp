@@ -161,7 +161,7 @@ void check_per_rating_twin(const mf_data& d) {
     rng gc{seed{4}}, gt = gc;
     std::vector<std::size_t> order(part.size());
     for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-    for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[gt.below(k)]);
+    gt.shuffle(order.data(), order.size());
     const double rc = c.sgd_epoch(part, mf_lr, mf_reg, gc);
     const double rt = torch_sgd_ratings(t, rating_tensors_of(part, order), mean_rating(part), float(mf_lr), float(mf_reg));
     const double diff = max_abs_diff(t, tensors_of(c, d.users, d.items));

@@ -354,7 +354,7 @@ int main(int argc, char** argv) {
             run_result rr;
             rr.seed = s;
             for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
-                for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+                shuffle.shuffle(order.data(), order.size());
                 epoch_result er;
                 double total = 0;
                 const auto t0 = std::chrono::steady_clock::now();

@@ -150,7 +150,7 @@ std::vector<pretrain_epoch> pretrain(mlm_model& m, const std::vector<std::int32_
     const optim::warmup_lr schedule{per_epoch, optim::cosine_lr{lr, total_steps - per_epoch}};
     std::size_t step = 0;
     for (std::size_t e = 1; e <= epochs; ++e) {
-        for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+        shuffle.shuffle(order.data(), n);
         m.train();
         const auto t0 = std::chrono::steady_clock::now();
         double total = 0;
@@ -184,7 +184,7 @@ std::vector<std::size_t> label_subset(std::size_t n, int percent, std::uint64_t 
     std::vector<std::size_t> rows(n);
     std::iota(rows.begin(), rows.end(), std::size_t(0));
     rng g{seed{1000 + s}};
-    for (std::size_t i = n; i > 1; --i) std::swap(rows[i - 1], rows[g.below(i)]);
+    g.shuffle(rows.data(), n);
     rows.resize(std::max<std::size_t>(1, (n * std::size_t(percent) + 99) / 100));
     return rows;
 }
@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
         std::iota(train_order.begin(), train_order.end(), std::size_t(0));
         std::iota(test_order.begin(), test_order.end(), std::size_t(0));
         rng data_rng{seed{12345}};
-        for (std::size_t i = train_order.size(); i > 1; --i) std::swap(train_order[i - 1], train_order[data_rng.below(i)]);
+        data_rng.shuffle(train_order.data(), train_order.size());
         auto windows = pack_windows(vocab, pre_train.texts, train_order);
         const auto test_windows = pack_windows(vocab, pre_test.texts, test_order);
         const std::size_t all_windows = windows.size() / steps;

@@ -100,7 +100,7 @@ inline streams load_streams(const std::filesystem::path& dir, std::size_t vocab_
     std::iota(train_order.begin(), train_order.end(), 0);
     std::iota(test_order.begin(), test_order.end(), 0);
     ctnn::rng data_rng{ctnn::seed{12345}};
-    for (std::size_t i = train_order.size(); i > 1; --i) std::swap(train_order[i - 1], train_order[data_rng.below(i)]);
+    data_rng.shuffle(train_order.data(), train_order.size());
     s.train = char_stream(s.vocab, train.texts, train_order);
     s.test = char_stream(s.vocab, test.texts, test_order);
     s.topics = all.classes.size();
@@ -120,7 +120,7 @@ template <std::size_t S, std::size_t V, class Model, class Ctx, class Opt>
 double train_epoch(Model& m, Ctx& ctx, Opt& opt, const std::vector<std::int32_t>& stream, std::vector<std::size_t>& order,
                    ctnn::rng& shuffle, std::size_t batch) {
     const std::size_t n = order.size();
-    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+    shuffle.shuffle(order.data(), n);
     const ctnn::loss::cross_entropy loss_fn{V};  // labels [batch, S], mean over batch × S
     std::vector<float> x(batch * S);
     std::vector<std::int32_t> y(batch * S);

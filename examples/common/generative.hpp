@@ -95,7 +95,7 @@ inline void gather(const ctnn::data::dataset<float>& d, const std::vector<std::s
 inline std::vector<std::size_t> shuffled(std::size_t n, ctnn::rng& g) {
     std::vector<std::size_t> p(n);
     for (std::size_t i = 0; i < n; ++i) p[i] = i;
-    for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[g.below(i)]);
+    g.shuffle(p.data(), n);
     return p;
 }
 

@@ -100,7 +100,7 @@ scores evaluate(const Model& model, const encoded& d) {
 template <class Model, class Ctx, class Opt>
 double train_epoch(Model& model, Ctx& ctx, Opt& opt, const encoded& d, std::vector<std::size_t>& order, ctnn::rng& shuffle,
                    std::size_t batch) {
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+    shuffle.shuffle(order.data(), order.size());
     std::vector<float> xb(batch * k_steps), yb(batch);
     std::vector<std::int32_t> lb(batch);
     double total = 0;

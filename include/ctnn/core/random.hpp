@@ -2,8 +2,10 @@
 #pragma once
 /// @file random.hpp  Seeded, platform-independent random numbers.
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <numbers>
+#include <utility>
 
 namespace ctnn {
 
@@ -51,6 +53,12 @@ public:
         while (u1 <= 0.0) u1 = uniform();
         const double u2 = uniform();
         return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    }
+    /// Shuffles @p p[0, n) in place: Fisher-Yates from the back, one below(i) per element — the order every ctnn
+    /// loader, split and epoch uses, so one seed gives one permutation everywhere.
+    template <class T>
+    void shuffle(T* p, std::size_t n) noexcept {
+        for (std::size_t i = n; i > 1; --i) std::swap(p[i - 1], p[below(i)]);
     }
     /// A new independent generator derived from this one (for layers, loaders).
     rng split() noexcept { return rng(seed{(*this)()}); }

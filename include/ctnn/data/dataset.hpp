@@ -143,7 +143,7 @@ public:
     void start_epoch() {
         m_pos = 0;
         if (m_shuffle)
-            for (std::size_t i = m_order.size(); i > 1; --i) std::swap(m_order[i - 1], m_order[m_rng.below(i)]);
+            m_rng.shuffle(m_order.data(), m_order.size());
     }
     /// A transform applied to the samples of every batch (augmentation: data/augment.hpp), or none.
     void set_transform(std::function<void(T*, std::size_t)> f) { m_transform = std::move(f); }

@@ -106,7 +106,7 @@ public:
     void start_epoch() {
         m_pos = 0;
         if (m_shuffle)
-            for (std::size_t i = m_order.size(); i > 1; --i) std::swap(m_order[i - 1], m_order[m_rng.below(i)]);
+            m_rng.shuffle(m_order.data(), m_order.size());
     }
     /// Fills @p b with the next batch; false at the end of the epoch.
     bool next(multi_batch<T>& b) {

@@ -132,7 +132,7 @@ public:
         prepare(train);
         m_order.resize(train.size());
         for (std::size_t k = 0; k < m_order.size(); ++k) m_order[k] = std::uint32_t(k);
-        for (std::size_t k = m_order.size(); k > 1; --k) std::swap(m_order[k - 1], m_order[g.below(k)]);
+        g.shuffle(m_order.data(), m_order.size());
         const float a = float(lr), l = float(reg), mu = float(m_mu);
         const std::size_t F = m_f;
         double sq = 0;

@@ -159,7 +159,7 @@ inline split random_split(const ratings& r, double test_fraction, seed s) {
     std::vector<std::size_t> order(r.rows.size());
     std::iota(order.begin(), order.end(), std::size_t(0));
     rng g{s};
-    for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[g.below(k)]);
+    g.shuffle(order.data(), order.size());
     const std::size_t n_test = std::size_t(std::llround(test_fraction * double(order.size())));
     split out;
     for (std::size_t k = 0; k < order.size(); ++k) (k < n_test ? out.test : out.train).push_back(r.rows[order[k]]);

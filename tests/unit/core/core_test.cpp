@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <ctnn/ctnn.hpp>
 #include <vector>
@@ -24,6 +25,22 @@ TEST_CASE("rng: the first values of seed 0 are pinned (platform independent)", "
     rng h{seed{0}};
     REQUIRE(h.uniform() == 0.60126299941790484);  // = first draw / 2^64
     REQUIRE(h.normal() == Approx(0.60820949663747781).epsilon(1e-14));  // libm may differ in the last ulp
+}
+
+TEST_CASE("rng::shuffle: Fisher-Yates from the back, one below(i) per element — a permutation, the same for a seed", "[core][random]") {
+    std::vector<int> a(50), expect(50);
+    for (int i = 0; i < 50; ++i) a[std::size_t(i)] = expect[std::size_t(i)] = i;
+    rng g{seed{9}}, h{seed{9}};
+    g.shuffle(a.data(), a.size());
+    for (std::size_t i = expect.size(); i > 1; --i) std::swap(expect[i - 1], expect[h.below(i)]);  // the loop it replaces
+    REQUIRE(a == expect);
+    std::vector<int> sorted = a;
+    std::sort(sorted.begin(), sorted.end());
+    for (int i = 0; i < 50; ++i) REQUIRE(sorted[std::size_t(i)] == i);
+    REQUIRE(g() == h());  // the same number of draws
+    g.shuffle(a.data(), 0);  // empty: no draw, no access
+    g.shuffle(a.data(), 1);
+    REQUIRE(g() == h());
 }
 
 TEST_CASE("rng: uniform and normal have the right moments", "[core][random]") {
