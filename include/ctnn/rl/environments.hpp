@@ -180,6 +180,8 @@ public:
     std::size_t rows() const noexcept { return m_rows; }
     std::size_t columns() const noexcept { return m_cols; }
     std::size_t max_steps() const noexcept { return m_opt.max_steps; }
+    /// The S tile, where every episode starts.
+    std::size_t start_state() const noexcept { return m_start; }
     char tile(std::size_t s) const { return m_map.at(s / m_cols).at(s % m_cols); }
     /// The outcomes of @p action in state @p s (a terminal tile loops on itself with reward 0).
     const std::vector<transition>& transitions(std::size_t s, std::size_t action) const {

@@ -114,46 +114,45 @@ q_table value_iteration(const Env& env, double gamma, double tolerance = 1e-12, 
     detail::fail("rl::value_iteration: no convergence within " + std::to_string(max_iterations) + " sweeps");
 }
 
+namespace detail_rl {
+/// P(goal within @p horizon steps) from the start, by dynamic programming over the model: v_{k+1}(s) =
+/// best over the actions @p actions(s) allows of Σ p (terminal ? r : v_k(s')).
+template <class Env, class Actions>
+double goal_probability(const Env& env, std::size_t horizon, Actions&& actions) {
+    if (horizon == 0) horizon = env.max_steps();
+    std::vector<double> v(env.state_count(), 0.0), next(v.size());  // v[s]: P(goal within k steps from s)
+    for (std::size_t k = 0; k < horizon; ++k) {
+        for (std::size_t s = 0; s < v.size(); ++s) {
+            double best = 0;
+            actions(s, [&](std::size_t a) {
+                double p = 0;
+                for (const auto& t : env.transitions(s, a)) p += t.probability * (t.terminal ? t.reward : v[t.next]);
+                best = std::max(best, p);
+            });
+            next[s] = best;
+        }
+        v.swap(next);
+    }
+    return v[env.start_state()];
+}
+}  // namespace detail_rl
+
 /// The exact probability that the stationary @p policy reaches the goal (reward 1) from the start within
 /// @p horizon steps (the environment's time limit by default): dynamic programming over the model.
 template <class Env>
 double success_probability(const Env& env, const std::vector<std::size_t>& policy, std::size_t horizon = 0) {
     detail::check(policy.size() == env.state_count(), "rl::success_probability: the policy has " + std::to_string(policy.size()) +
                                                           " actions, expected one per state (" + std::to_string(env.state_count()) + ")");
-    if (horizon == 0) horizon = env.max_steps();
-    std::vector<double> v(env.state_count(), 0.0), next(v.size());  // v[s]: P(goal within k steps from s)
-    for (std::size_t k = 0; k < horizon; ++k) {
-        for (std::size_t s = 0; s < v.size(); ++s) {
-            double p = 0;
-            for (const auto& t : env.transitions(s, policy[s])) p += t.probability * (t.terminal ? t.reward : v[t.next]);
-            next[s] = p;
-        }
-        v.swap(next);
-    }
-    Env copy = env;
-    return v[copy.reset()];
+    return detail_rl::goal_probability(env, horizon, [&](std::size_t s, auto&& consider) { consider(policy[s]); });
 }
 
 /// The best success probability any (time-dependent) policy reaches within @p horizon steps: the bar that
 /// a learned stationary policy is compared with.
 template <class Env>
 double optimal_success_probability(const Env& env, std::size_t horizon = 0) {
-    if (horizon == 0) horizon = env.max_steps();
-    std::vector<double> v(env.state_count(), 0.0), next(v.size());
-    for (std::size_t k = 0; k < horizon; ++k) {
-        for (std::size_t s = 0; s < v.size(); ++s) {
-            double best = 0;
-            for (std::size_t a = 0; a < Env::action_count; ++a) {
-                double p = 0;
-                for (const auto& t : env.transitions(s, a)) p += t.probability * (t.terminal ? t.reward : v[t.next]);
-                best = std::max(best, p);
-            }
-            next[s] = best;
-        }
-        v.swap(next);
-    }
-    Env copy = env;
-    return v[copy.reset()];
+    return detail_rl::goal_probability(env, horizon, [](std::size_t, auto&& consider) {
+        for (std::size_t a = 0; a < Env::action_count; ++a) consider(a);
+    });
 }
 
 /// Runs @p episodes episodes of @p policy (one action per state) from seed @p s; returns the mean return (for
