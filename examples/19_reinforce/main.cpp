@@ -51,9 +51,8 @@ public:
     policy_net& policy() { return m_pi; }
 
 private:
-    double bootstrap(const rl::cartpole::observation& obs) {  // V(s) of the state the time limit cut at
-        auto c = m_v.context(1);
-        return m_v.forward(std::span<const float>{obs.data(), 4}, c).data()[0];
+    double bootstrap(const rl::cartpole::observation& obs) {  // V(s) of the state the time limit cut at (update() reruns m_cv)
+        return m_v.forward(std::span<const float>{obs.data(), 4}, m_cv).data()[0];
     }
     void update(double bootstrap_value) {
         const std::size_t n = m_rewards.size();

@@ -59,15 +59,10 @@ private:
         // TD targets from the target network (and, for Double DQN, the online network's choice of action)
         const std::span<const float> s2{m_s2};
         const float* qt = m_target.forward(s2, m_next).data();
-        std::span<const float> online;
-        if (m_o.double_dqn) {
-            m_target_next.assign(qt, qt + 2 * B);  // m_next is reused below
-            online = {m_q.forward(s2, m_next).data(), 2 * B};
-            rl::td_targets(std::span<const float>(m_target_next), online, std::span<const float>(m_r), std::span<const float>(m_done),
-                           m_o.gamma, std::span<float>(m_y), B);
-        } else
-            rl::td_targets(std::span<const float>{qt, 2 * B}, online, std::span<const float>(m_r), std::span<const float>(m_done), m_o.gamma,
-                           std::span<float>(m_y), B);
+        std::span<const float> online;  // Double DQN: Q_online(s') in m_train, which the Q(s) forward below then reuses
+        if (m_o.double_dqn) online = {m_q.forward(s2, m_train).data(), 2 * B};
+        rl::td_targets(std::span<const float>{qt, 2 * B}, online, std::span<const float>(m_r), std::span<const float>(m_done), m_o.gamma,
+                       std::span<float>(m_y), B);
         const float* q = m_q.forward(std::span<const float>{m_s}, m_train).data();
         auto dq = m_train.output_gradient();
         m_q.zero_grad();
@@ -92,7 +87,7 @@ private:
     rl::replay_buffer<float> m_replay;
     rng m_g;
     rl::linear_schedule m_epsilon;
-    std::vector<float> m_s, m_s2, m_r, m_done, m_y, m_target_next;
+    std::vector<float> m_s, m_s2, m_r, m_done, m_y;
     std::vector<std::int32_t> m_a;
     std::size_t m_steps = 0, m_updates = 0;
 };

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -75,13 +76,17 @@ rs::ranking_metrics rank_all(const rs::interactions& seen, const std::vector<rs:
     return ev.result();
 }
 
-/// Scores of every item for user u from a two-input model (predict on [items] rows).
+/// Scores of every item for one user at a time from a two-input model (predict on [items] rows); the item ids are
+/// built once.
 template <class M>
-void model_scores(const M& m, std::size_t u, std::size_t items, std::vector<float>& out) {
-    std::vector<float> us(items, float(u)), is(items);
-    for (std::size_t i = 0; i < items; ++i) is[i] = float(i);
-    const auto [y] = m.predict(std::tie(us, is));
-    out.assign(y.data(), y.data() + items);
+auto all_item_scores(const M& m, std::size_t items) {
+    std::vector<float> us(items), is(items);
+    std::iota(is.begin(), is.end(), 0.0f);
+    return [&m, us = std::move(us), is = std::move(is)](std::size_t u, std::vector<float>& out) mutable {
+        std::fill(us.begin(), us.end(), float(u));
+        const auto [y] = m.predict(std::tie(us, is));
+        out.assign(y.data(), y.data() + is.size());
+    };
 }
 
 int run(const settings& s) {
@@ -144,95 +149,95 @@ int run(const settings& s) {
 
     // 2. top-k ranking, on the random split (a user's test items all relevant) and leave-last-out
     auto ranking = [&](const char* split_name, const rs::split& loo) {
-    const rs::interactions seen(loo.train, U, I);
-    std::printf("top-%zu ranking, %s split: %zu held-out ratings, all unseen items ranked\n", s.top, split_name, loo.test.size());
-    auto report_rank = [&](const char* name, const rs::ranking_metrics& m, double secs) {
-        ranking_rows.push_back({std::string(split_name) + ": " + name, m.precision, m.recall, m.ndcg, m.hit_rate, secs});
-        std::printf("  %-28s P@%zu %.4f  R@%zu %.4f  NDCG@%zu %.4f  HR@%zu %.4f  (%.2f s)\n", name, s.top, m.precision, s.top, m.recall, s.top,
-                    m.ndcg, s.top, m.hit_rate, secs);
-    };
-    {
-        const auto pop = seen.by_popularity();
-        std::vector<float> score(I);
-        for (std::size_t r = 0; r < I; ++r) score[std::size_t(pop[r])] = float(I - r);
-        report_rank("popularity", rank_all(seen, loo.test, s.top, [&](std::size_t, std::vector<float>& o) { o = score; }), 0);
-    }
-    if (U > max_users || I > max_items) {
-        std::printf("  (GMF and NeuMF skipped: this example's embedding tables hold %zu users and %zu items)\n", max_users, max_items);
-    } else {
-        if (want("bpr")) {
-            auto m = std::make_unique<gmf>(seed{s.seed_value + 3});
-            shrink_embeddings(*m);
-            optim::adam opt{m->parameters(), {.lr = s.lr, .weight_decay = s.bpr_weight_decay}};
-            auto ctx = m->context(2 * s.batch);
-            rng g{seed{s.seed_value + 4}};
-            std::vector<float> us(2 * s.batch), is(2 * s.batch);
-            std::vector<std::size_t> order(loo.train.size());
-            const auto t0 = std::chrono::steady_clock::now();
-            double loss = 0;
-            for (std::size_t e = 0; e < s.bpr_epochs; ++e) {
-                for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-                for (std::size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[g.below(k)]);
-                loss = 0;
-                for (std::size_t b0 = 0; b0 < order.size(); b0 += s.batch) {
-                    const std::size_t B = std::min(s.batch, order.size() - b0);
-                    for (std::size_t k = 0; k < B; ++k) {  // rows [0, B): (u, seen item); [B, 2B): (u, unseen item)
-                        const auto& r = loo.train[order[b0 + k]];
-                        us[k] = us[B + k] = float(r.user);
-                        is[k] = float(r.item);
-                        is[B + k] = float(seen.sample_unseen(std::size_t(r.user), g));
-                    }
-                    const std::span<const float> su{us.data(), 2 * B}, si{is.data(), 2 * B};
-                    const float* y = std::get<0>(m->forward(std::tie(su, si), ctx)).data();
-                    auto dy = ctx.output_gradient<0>();
-                    m->zero_grad();
-                    loss += rs::bpr_loss(std::span<const float>{y, B}, std::span<const float>{y + B, B}, std::span<float>{dy.data(), B},
-                                         std::span<float>{dy.data() + B, B}) * double(B);
-                    m->backward(std::tuple{dy}, ctx);
-                    opt.step();
-                }
-                std::printf("    GMF-BPR epoch %zu: loss %.4f\n", e + 1, loss / double(order.size()));
-            }
-            const double secs = seconds_since(t0);
-            std::printf("    %.0f training pairs/s\n", double(order.size() * s.bpr_epochs) / secs);
-            report_rank("GMF + BPR", rank_all(seen, loo.test, s.top, [&](std::size_t u, std::vector<float>& o) { model_scores(*m, u, I, o); }), secs);
+        const rs::interactions seen(loo.train, U, I);
+        std::printf("top-%zu ranking, %s split: %zu held-out ratings, all unseen items ranked\n", s.top, split_name, loo.test.size());
+        auto report_rank = [&](const char* name, const rs::ranking_metrics& m, double secs) {
+            ranking_rows.push_back({std::string(split_name) + ": " + name, m.precision, m.recall, m.ndcg, m.hit_rate, secs});
+            std::printf("  %-28s P@%zu %.4f  R@%zu %.4f  NDCG@%zu %.4f  HR@%zu %.4f  (%.2f s)\n", name, s.top, m.precision, s.top,
+                        m.recall, s.top, m.ndcg, s.top, m.hit_rate, secs);
+        };
+        {
+            const auto pop = seen.by_popularity();
+            std::vector<float> score(I);
+            for (std::size_t r = 0; r < I; ++r) score[std::size_t(pop[r])] = float(I - r);
+            report_rank("popularity", rank_all(seen, loo.test, s.top, [&](std::size_t, std::vector<float>& o) { o = score; }), 0);
         }
-        if (want("neumf")) {
-            auto m = std::make_unique<neumf>(seed{s.seed_value + 5});
-            shrink_embeddings(*m);
-            optim::adam opt{m->parameters(), {.lr = s.lr, .weight_decay = s.neumf_weight_decay}};
-            auto ctx = m->context(s.batch);
-            rng g{seed{s.seed_value + 6}};
-            const std::size_t per = 1 + s.negatives, n = loo.train.size() * per;
-            std::vector<float> eu(n), ei(n), et(n);
-            std::vector<std::size_t> order(n);
-            const auto t0 = std::chrono::steady_clock::now();
-            for (std::size_t e = 0; e < s.neumf_epochs; ++e) {
-                for (std::size_t k = 0; k < loo.train.size(); ++k) {  // each positive with fresh negatives
-                    const auto& r = loo.train[k];
-                    for (std::size_t j = 0; j < per; ++j) {
-                        eu[k * per + j] = float(r.user);
-                        ei[k * per + j] = float(j == 0 ? r.item : seen.sample_unseen(std::size_t(r.user), g));
-                        et[k * per + j] = j == 0 ? 1.0f : 0.0f;
-                    }
-                }
-                for (std::size_t k = 0; k < n; ++k) order[k] = k;
-                for (std::size_t k = n; k > 1; --k) std::swap(order[k - 1], order[g.below(k)]);
-                std::vector<float> bu(s.batch), bi(s.batch), bt(s.batch);
+        if (U > max_users || I > max_items) {
+            std::printf("  (GMF and NeuMF skipped: this example's embedding tables hold %zu users and %zu items)\n", max_users, max_items);
+        } else {
+            if (want("bpr")) {
+                auto m = std::make_unique<gmf>(seed{s.seed_value + 3});
+                shrink_embeddings(*m);
+                optim::adam opt{m->parameters(), {.lr = s.lr, .weight_decay = s.bpr_weight_decay}};
+                auto ctx = m->context(2 * s.batch);
+                rng g{seed{s.seed_value + 4}};
+                std::vector<float> us(2 * s.batch), is(2 * s.batch);
+                std::vector<std::size_t> order(loo.train.size());
+                const auto t0 = std::chrono::steady_clock::now();
                 double loss = 0;
-                for (std::size_t b0 = 0; b0 < n; b0 += s.batch) {
-                    const std::size_t B = std::min(s.batch, n - b0);
-                    for (std::size_t k = 0; k < B; ++k) bu[k] = eu[order[b0 + k]], bi[k] = ei[order[b0 + k]], bt[k] = et[order[b0 + k]];
-                    loss += bce_step(*m, ctx, opt, bu.data(), bi.data(), bt.data(), B) * double(B);
+                for (std::size_t e = 0; e < s.bpr_epochs; ++e) {
+                    std::iota(order.begin(), order.end(), std::size_t(0));
+                    g.shuffle(order.data(), order.size());
+                    loss = 0;
+                    for (std::size_t b0 = 0; b0 < order.size(); b0 += s.batch) {
+                        const std::size_t B = std::min(s.batch, order.size() - b0);
+                        for (std::size_t k = 0; k < B; ++k) {  // rows [0, B): (u, seen item); [B, 2B): (u, unseen item)
+                            const auto& r = loo.train[order[b0 + k]];
+                            us[k] = us[B + k] = float(r.user);
+                            is[k] = float(r.item);
+                            is[B + k] = float(seen.sample_unseen(std::size_t(r.user), g));
+                        }
+                        const std::span<const float> su{us.data(), 2 * B}, si{is.data(), 2 * B};
+                        const float* y = std::get<0>(m->forward(std::tie(su, si), ctx)).data();
+                        auto dy = ctx.output_gradient<0>();
+                        m->zero_grad();
+                        loss += rs::bpr_loss(std::span<const float>{y, B}, std::span<const float>{y + B, B}, std::span<float>{dy.data(), B},
+                                             std::span<float>{dy.data() + B, B}) * double(B);
+                        m->backward(std::tuple{dy}, ctx);
+                        opt.step();
+                    }
+                    std::printf("    GMF-BPR epoch %zu: loss %.4f\n", e + 1, loss / double(order.size()));
                 }
-                std::printf("    NeuMF epoch %zu: loss %.4f\n", e + 1, loss / double(n));
+                const double secs = seconds_since(t0);
+                std::printf("    %.0f training pairs/s\n", double(order.size() * s.bpr_epochs) / secs);
+                report_rank("GMF + BPR", rank_all(seen, loo.test, s.top, all_item_scores(*m, I)), secs);
             }
-            const double secs = seconds_since(t0);
-            std::printf("    %.0f training samples/s\n", double(n * s.neumf_epochs) / secs);
-            report_rank("NeuMF (BCE, 4 negatives)",
-                        rank_all(seen, loo.test, s.top, [&](std::size_t u, std::vector<float>& o) { model_scores(*m, u, I, o); }), secs);
+            if (want("neumf")) {
+                auto m = std::make_unique<neumf>(seed{s.seed_value + 5});
+                shrink_embeddings(*m);
+                optim::adam opt{m->parameters(), {.lr = s.lr, .weight_decay = s.neumf_weight_decay}};
+                auto ctx = m->context(s.batch);
+                rng g{seed{s.seed_value + 6}};
+                const std::size_t per = 1 + s.negatives, n = loo.train.size() * per;
+                std::vector<float> eu(n), ei(n), et(n);
+                std::vector<std::size_t> order(n);
+                std::vector<float> bu(s.batch), bi(s.batch), bt(s.batch);
+                const auto t0 = std::chrono::steady_clock::now();
+                for (std::size_t e = 0; e < s.neumf_epochs; ++e) {
+                    for (std::size_t k = 0; k < loo.train.size(); ++k) {  // each positive with fresh negatives
+                        const auto& r = loo.train[k];
+                        for (std::size_t j = 0; j < per; ++j) {
+                            eu[k * per + j] = float(r.user);
+                            ei[k * per + j] = float(j == 0 ? r.item : seen.sample_unseen(std::size_t(r.user), g));
+                            et[k * per + j] = j == 0 ? 1.0f : 0.0f;
+                        }
+                    }
+                    std::iota(order.begin(), order.end(), std::size_t(0));
+                    g.shuffle(order.data(), n);
+                    double loss = 0;
+                    for (std::size_t b0 = 0; b0 < n; b0 += s.batch) {
+                        const std::size_t B = std::min(s.batch, n - b0);
+                        for (std::size_t k = 0; k < B; ++k) bu[k] = eu[order[b0 + k]], bi[k] = ei[order[b0 + k]], bt[k] = et[order[b0 + k]];
+                        loss += bce_step(*m, ctx, opt, bu.data(), bi.data(), bt.data(), B) * double(B);
+                    }
+                    std::printf("    NeuMF epoch %zu: loss %.4f\n", e + 1, loss / double(n));
+                }
+                const double secs = seconds_since(t0);
+                std::printf("    %.0f training samples/s\n", double(n * s.neumf_epochs) / secs);
+                report_rank("NeuMF (BCE, 4 negatives)",
+                            rank_all(seen, loo.test, s.top, all_item_scores(*m, I)), secs);
+            }
         }
-    }
     };
     ranking("random 80/20", sp);
     ranking("leave-last-out", rs::leave_last_out(data));
